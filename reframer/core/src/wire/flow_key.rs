@@ -1,0 +1,132 @@
+//! The 5-tuple flow key (IPv4 and IPv6) and its hash.
+
+use std::hash::{BuildHasher, Hasher};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
+
+/// Source/destination address, ports and protocol. 40 bytes, compared as plain bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(C)]
+pub struct FlowKey {
+    src: [u8; 16],
+    dst: [u8; 16],
+    sport: u16,
+    dport: u16,
+    proto: u8,
+    is_v6: bool,
+    _pad: [u8; 2],
+}
+
+/// Fixed seeds: the hash (and so the flow-to-core steering and the table layout) is the
+/// same on every run, which keeps the offline mode deterministic.
+fn hasher() -> &'static ahash::RandomState {
+    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
+    STATE.get_or_init(|| {
+        ahash::RandomState::with_seeds(
+            0x243F_6A88_85A3_08D3,
+            0x1319_8A2E_0370_7344,
+            0xA409_3822_299F_31D0,
+            0x082E_FA98_EC4E_6C89,
+        )
+    })
+}
+
+impl FlowKey {
+    pub(crate) const ZERO: Self = Self {
+        src: [0; 16],
+        dst: [0; 16],
+        sport: 0,
+        dport: 0,
+        proto: 0,
+        is_v6: false,
+        _pad: [0; 2],
+    };
+
+    /// An IPv4 5-tuple.
+    pub fn v4(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, proto: u8) -> Self {
+        let mut k = Self {
+            sport,
+            dport,
+            proto,
+            ..Self::default()
+        };
+        k.src[..4].copy_from_slice(&src);
+        k.dst[..4].copy_from_slice(&dst);
+        k
+    }
+
+    /// An IPv6 5-tuple.
+    pub fn v6(src: [u8; 16], dst: [u8; 16], sport: u16, dport: u16, proto: u8) -> Self {
+        Self {
+            src,
+            dst,
+            sport,
+            dport,
+            proto,
+            is_v6: true,
+            _pad: [0; 2],
+        }
+    }
+
+    /// Source address.
+    pub fn src(&self) -> IpAddr {
+        self.addr(&self.src)
+    }
+
+    /// Destination address.
+    pub fn dst(&self) -> IpAddr {
+        self.addr(&self.dst)
+    }
+
+    fn addr(&self, a: &[u8; 16]) -> IpAddr {
+        if self.is_v6 {
+            IpAddr::V6(Ipv6Addr::from(*a))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]))
+        }
+    }
+
+    /// Source port.
+    pub fn sport(&self) -> u16 {
+        self.sport
+    }
+
+    /// Destination port.
+    pub fn dport(&self) -> u16 {
+        self.dport
+    }
+
+    /// IP protocol number.
+    pub fn proto(&self) -> u8 {
+        self.proto
+    }
+
+    /// 64-bit ahash of the tuple with fixed seeds.
+    #[inline]
+    pub fn hash64(&self) -> u64 {
+        let mut h = hasher().build_hasher();
+        h.write(&self.src);
+        h.write(&self.dst);
+        h.write_u64(
+            u64::from(self.sport) << 24
+                | u64::from(self.dport) << 8
+                | u64::from(self.proto)
+                | u64::from(self.is_v6) << 40,
+        );
+        h.finish()
+    }
+}
+
+impl std::fmt::Debug for FlowKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{} -> {}:{} proto {}",
+            self.src(),
+            self.sport,
+            self.dst(),
+            self.dport,
+            self.proto
+        )
+    }
+}

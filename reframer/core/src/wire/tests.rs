@@ -1,0 +1,154 @@
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::*;
+use crate::frames::FrameSpec;
+
+fn v4(a: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, 0, a))
+}
+
+fn v6(a: u16) -> IpAddr {
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, a))
+}
+
+fn flow(p: Parsed) -> FlowInfo {
+    match p {
+        Parsed::Flow(i) => i,
+        other => panic!("expected a flow, got {other:?}"),
+    }
+}
+
+fn reason(p: Parsed) -> BypassReason {
+    match p {
+        Parsed::Bypass { reason, .. } => reason,
+        other => panic!("expected a bypass, got {other:?}"),
+    }
+}
+
+#[test]
+fn ipv4_udp_and_tcp() {
+    let f = FrameSpec::udp(v4(1), v4(2), 1000, 53, 10).build();
+    let i = flow(parse(&f));
+    assert_eq!(
+        i.key,
+        FlowKey::v4([10, 0, 0, 1], [10, 0, 0, 2], 1000, 53, 17)
+    );
+    assert_eq!((i.l3_off, i.l4_off, i.payload_len), (14, 34, 10));
+    let f = FrameSpec::tcp(v4(1), v4(2), 5, 80, 1, 2, tcp_flags::ACK, b"").build();
+    let i = flow(parse(&f));
+    assert!(i.is_pure_ack() && !i.is_syn());
+    let f = FrameSpec::tcp(v4(1), v4(2), 5, 80, 1, 2, tcp_flags::SYN, b"").build();
+    assert!(flow(parse(&f)).is_syn());
+}
+
+#[test]
+fn vlan_and_qinq() {
+    let mut s = FrameSpec::udp(v4(1), v4(2), 1, 2, 4);
+    s.vlans = vec![10];
+    assert_eq!(flow(parse(&s.build())).l3_off, 18);
+    s.vlans = vec![10, 20];
+    let mut f = s.build();
+    f[12..14].copy_from_slice(&0x88A8u16.to_be_bytes()); // 802.1ad outer tag
+    assert_eq!(flow(parse(&f)).l3_off, 22);
+    s.vlans = vec![1, 2, 3, 4, 5];
+    assert_eq!(reason(parse(&s.build())), BypassReason::Malformed);
+}
+
+#[test]
+fn ipv6_with_extension_headers() {
+    let f = FrameSpec::udp(v6(1), v6(2), 7, 9, 3).build();
+    let i = flow(parse(&f));
+    assert_eq!(i.l4_off, 54);
+    assert_eq!(i.key.src(), v6(1));
+    // Insert a hop-by-hop (8 B) and a destination-options (16 B) header.
+    let mut g = f[..54].to_vec();
+    g[14 + 6] = 0; // next = hop-by-hop
+    g.extend_from_slice(&[60, 0, 0, 0, 0, 0, 0, 0]); // HBH -> dest opts
+    g.extend_from_slice(&[17, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // -> UDP
+    g.extend_from_slice(&f[54..]);
+    let plen = (g.len() - 54) as u16;
+    g[18..20].copy_from_slice(&plen.to_be_bytes());
+    assert_eq!(flow(parse(&g)).l4_off, 54 + 24);
+}
+
+#[test]
+fn ipv6_extension_chain_is_bounded() {
+    let f = FrameSpec::udp(v6(1), v6(2), 7, 9, 3).build();
+    let mut g = f[..54].to_vec();
+    g[20] = 60;
+    for _ in 0..20 {
+        g.extend_from_slice(&[60, 0, 0, 0, 0, 0, 0, 0]);
+    }
+    g.extend_from_slice(&f[54..]);
+    let plen = (g.len() - 54) as u16;
+    g[18..20].copy_from_slice(&plen.to_be_bytes());
+    assert_eq!(reason(parse(&g)), BypassReason::ExtensionChain);
+}
+
+#[test]
+fn fragments_bypass_with_key_when_first() {
+    let mut f = FrameSpec::udp(v4(1), v4(2), 11, 22, 30).build();
+    f[20] = 0x20; // MF, offset 0
+    match parse(&f) {
+        Parsed::Bypass { reason, key } => {
+            assert_eq!(reason, BypassReason::Fragment);
+            assert_eq!(key.unwrap().dport(), 22);
+        }
+        other => panic!("{other:?}"),
+    }
+    f[20] = 0x00;
+    f[21] = 0x10; // offset 16*8, last fragment
+    assert_eq!(
+        parse(&f),
+        Parsed::Bypass {
+            reason: BypassReason::Fragment,
+            key: None
+        }
+    );
+    // IPv6 fragment header, later fragment.
+    let g6 = FrameSpec::udp(v6(1), v6(2), 7, 9, 3).build();
+    let mut g = g6[..54].to_vec();
+    g[20] = 44;
+    g.extend_from_slice(&[17, 0, 0x00, 0x08, 0, 0, 0, 1]);
+    g.extend_from_slice(&g6[54..]);
+    let plen = (g.len() - 54) as u16;
+    g[18..20].copy_from_slice(&plen.to_be_bytes());
+    assert_eq!(reason(parse(&g)), BypassReason::Fragment);
+}
+
+#[test]
+fn non_ip_other_protocols_and_damage() {
+    let mut arp = vec![0u8; 42];
+    arp[12..14].copy_from_slice(&0x0806u16.to_be_bytes());
+    assert_eq!(reason(parse(&arp)), BypassReason::NonIp);
+    let mut icmp = FrameSpec::udp(v4(1), v4(2), 1, 2, 8).build();
+    icmp[23] = 1;
+    assert_eq!(reason(parse(&icmp)), BypassReason::OtherProtocol);
+    let f = FrameSpec::tcp(v4(1), v4(2), 5, 80, 1, 2, 0, b"hello").build();
+    for cut in 0..f.len() {
+        let p = parse(&f[..cut]);
+        assert!(matches!(p, Parsed::Bypass { .. }), "cut at {cut}: {p:?}");
+    }
+    let mut bad = f.clone();
+    bad[14] = 0x44; // IHL 4
+    assert_eq!(reason(parse(&bad)), BypassReason::Malformed);
+    let mut bad = f.clone();
+    bad[46] = 0x40; // TCP data offset 4
+    assert_eq!(reason(parse(&bad)), BypassReason::Malformed);
+    assert_eq!(reason(parse(&[])), BypassReason::Truncated);
+}
+
+#[test]
+fn ethernet_padding_is_not_payload() {
+    let mut f = FrameSpec::tcp(v4(1), v4(2), 5, 80, 1, 2, tcp_flags::ACK, b"").build();
+    f.resize(60, 0);
+    assert!(flow(parse(&f)).is_pure_ack());
+}
+
+#[test]
+fn hash_is_stable_and_distinguishes_tuples() {
+    let a = FlowKey::v4([1, 2, 3, 4], [5, 6, 7, 8], 1, 2, 6);
+    let b = FlowKey::v4([1, 2, 3, 4], [5, 6, 7, 8], 2, 1, 6);
+    assert_eq!(a.hash64(), a.hash64());
+    assert_ne!(a.hash64(), b.hash64());
+}

@@ -1,0 +1,315 @@
+//! One test per release trigger and per bypass rule.
+
+mod common;
+
+use common::*;
+use reframer_core::frames::FrameSpec;
+use reframer_core::wire::tcp_flags;
+use reframer_core::{BypassReason, Config, FlushReason, Priority};
+
+fn cfg() -> Config {
+    Config {
+        delay_ns: 64 * US,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn deadline_releases_a_window_exactly_at_open_plus_delay() {
+    let mut s = sched(cfg());
+    s.push(udp(1, 0), 0);
+    assert_eq!(drain(&mut s), vec![0], "first packet bypasses");
+    s.push(udp(1, 1), 10 * US);
+    s.push(udp(1, 2), 20 * US);
+    assert_eq!(s.next_deadline(), Some(74 * US));
+    s.poll(74 * US - 1);
+    assert!(drain(&mut s).is_empty());
+    s.poll(74 * US);
+    assert_eq!(drain(&mut s), vec![1, 2]);
+    let st = s.stats();
+    assert_eq!(st.flushes.get(FlushReason::Deadline), 1);
+    assert_eq!(st.hold_ns.max(), st.hold_ns.highest_equivalent(64 * US));
+    assert_eq!(st.hold_ns.min(), st.hold_ns.lowest_equivalent(54 * US));
+    assert_eq!(s.next_deadline(), None);
+}
+
+#[test]
+fn push_after_deadline_releases_without_poll() {
+    let mut s = sched(cfg());
+    s.push(udp(1, 0), 0);
+    s.push(udp(1, 1), US);
+    s.push(udp(2, 2), 100 * US);
+    assert_eq!(drain(&mut s), vec![0, 1, 2]);
+}
+
+#[test]
+fn max_burst_releases_when_exceeded() {
+    let mut s = sched(Config {
+        max_burst: 4,
+        ..cfg()
+    });
+    s.push(udp(1, 0), 0);
+    for i in 1..=4 {
+        s.push(udp(1, i), u64::from(i));
+    }
+    assert_eq!(
+        drain(&mut s),
+        vec![0],
+        "4 held: not more than max_burst yet"
+    );
+    s.push(udp(1, 5), 5);
+    assert_eq!(drain(&mut s), vec![1, 2, 3, 4, 5]);
+    assert_eq!(s.stats().flushes.get(FlushReason::MaxBurst), 1);
+}
+
+#[test]
+fn capacity_forces_out_the_oldest_window() {
+    let mut s = sched(Config {
+        max_flows: Some(2),
+        ..cfg()
+    });
+    for f in 0..3u16 {
+        s.push(udp(f, u32::from(f) * 10), 0);
+    }
+    drain(&mut s);
+    s.push(udp(0, 1), US);
+    s.push(udp(1, 11), 2 * US);
+    assert!(drain(&mut s).is_empty());
+    s.push(udp(2, 21), 3 * US);
+    assert_eq!(drain(&mut s), vec![1], "oldest window (flow 0) leaves");
+    assert_eq!(s.buffered_flows(), 2);
+    assert_eq!(s.stats().flushes.get(FlushReason::Capacity), 1);
+}
+
+#[test]
+fn packet_memory_bound_forces_out_the_oldest_window() {
+    let mut s = sched(Config {
+        max_buffered_packets: 3,
+        ..cfg()
+    });
+    s.push(udp(0, 100), 0);
+    s.push(udp(1, 200), 0);
+    drain(&mut s);
+    s.push(udp(0, 1), US);
+    s.push(udp(0, 2), US);
+    s.push(udp(1, 3), 2 * US);
+    assert!(drain(&mut s).is_empty());
+    s.push(udp(1, 4), 3 * US);
+    assert_eq!(drain(&mut s), vec![1, 2]);
+    assert_eq!(s.buffered_packets(), 2);
+    assert_eq!(s.stats().flushes.get(FlushReason::Memory), 1);
+    assert_eq!(s.stats().dropped_total(), 0);
+}
+
+#[test]
+fn flush_and_shutdown_release_everything_in_window_order() {
+    let mut s = sched(Config {
+        priority: Priority::First,
+        ..cfg()
+    });
+    for f in 0..3u16 {
+        s.push(udp(f, 99), 0);
+    }
+    drain(&mut s);
+    s.push(udp(2, 1), US);
+    s.push(udp(0, 2), 2 * US);
+    s.flush(3 * US);
+    // Priority::First: youngest flow first; all three flows were created at 0, so ties keep
+    // window order.
+    assert_eq!(drain(&mut s), vec![1, 2]);
+    s.push(udp(1, 3), 4 * US);
+    s.shutdown(5 * US);
+    assert_eq!(drain(&mut s), vec![3]);
+    assert_eq!(s.stats().flushes.get(FlushReason::Explicit), 2);
+    assert_eq!(s.stats().flushes.get(FlushReason::Shutdown), 1);
+}
+
+#[test]
+fn without_first_packet_bypass_the_first_packet_is_held() {
+    let mut s = sched(Config {
+        first_packet_bypass: false,
+        ..cfg()
+    });
+    s.push(udp(1, 0), 0);
+    assert!(drain(&mut s).is_empty());
+    s.poll(64 * US);
+    assert_eq!(drain(&mut s), vec![0]);
+}
+
+#[test]
+fn priority_sent_puts_the_busier_flow_first() {
+    let mut s = sched(cfg());
+    s.push(udp(1, 0), 0);
+    s.push(udp(2, 0), 0);
+    s.push(udp(1, 1), US); // flow 1 window opens first
+    s.push(udp(2, 2), US);
+    s.push(udp(2, 3), US);
+    s.flush(2 * US);
+    assert_eq!(drain(&mut s)[2..], [2, 3, 1]);
+}
+
+#[test]
+fn priority_delay_puts_the_least_waited_first() {
+    let mut s = sched(Config {
+        priority: Priority::Delay,
+        ..cfg()
+    });
+    s.push(udp(1, 0), 0);
+    s.push(udp(2, 0), 0);
+    s.push(udp(1, 1), US);
+    s.push(udp(2, 2), 2 * US);
+    s.flush(3 * US);
+    assert_eq!(drain(&mut s)[2..], [2, 1]);
+}
+
+fn tcp(flow: u16, id: u32, flags: u8) -> Vec<u8> {
+    tag(
+        FrameSpec::tcp(ip(1), ip(2), 2000 + flow, 80, id, 0, flags, b"x").build(),
+        id,
+    )
+}
+
+#[test]
+fn bypassed_syn_never_overtakes_its_queued_flow() {
+    let mut s = sched(Config {
+        bypass_syn: true,
+        ..cfg()
+    });
+    s.push(tcp(1, 0, 0), 0);
+    s.push(tcp(1, 1, 0), US);
+    s.push(tcp(2, 7, 0), US);
+    s.push(tcp(2, 8, 0), US);
+    s.push(tcp(1, 2, tcp_flags::SYN), 2 * US);
+    assert_eq!(drain(&mut s), vec![0, 7, 1, 2]);
+    assert_eq!(s.stats().bypassed.get(BypassReason::Syn), 1);
+    assert_eq!(s.stats().flushes.get(FlushReason::BypassOrder), 1);
+}
+
+#[test]
+fn first_fragment_releases_its_flow_first() {
+    let mut s = sched(cfg());
+    s.push(udp(1, 0), 0);
+    s.push(udp(1, 1), US);
+    let mut frag = udp(1, 2);
+    frag[20] = 0x20; // MF
+    s.push(frag, 2 * US);
+    assert_eq!(drain(&mut s), vec![0, 1, 2]);
+    assert_eq!(s.stats().bypassed.get(BypassReason::Fragment), 1);
+}
+
+#[test]
+fn idle_flows_age_out_and_return_as_new() {
+    let mut s = sched(Config {
+        flow_timeout_ns: 5_000_000,
+        flow_table_capacity: 64,
+        ..cfg()
+    });
+    for f in 0..10u16 {
+        s.push(udp(f, u32::from(f)), 0);
+    }
+    assert_eq!(s.tracked_flows(), 10);
+    for k in 1..100u64 {
+        s.poll(10_000_000 + k);
+    }
+    assert_eq!(s.tracked_flows(), 0);
+    assert_eq!(s.stats().flows_aged, 10);
+    s.push(udp(3, 42), 20_000_000);
+    assert_eq!(s.stats().bypassed.get(BypassReason::FirstPacket), 11);
+}
+
+#[test]
+fn ageing_never_loses_buffered_packets() {
+    // Buffered flows stay; idle neighbours are removed around them (backward shift moves
+    // live slots, and the window ring must follow them).
+    let mut s = sched(Config {
+        flow_timeout_ns: 3_000_000,
+        flow_table_capacity: 16,
+        delay_ns: 3_000_000,
+        ..cfg()
+    });
+    for f in 0..12u16 {
+        s.push(udp(f, 1000 + u32::from(f)), 0);
+    }
+    drain(&mut s);
+    for f in 0..12u16 {
+        if f % 3 == 0 {
+            s.push(udp(f, u32::from(f)), 2_500_000);
+        }
+    }
+    for k in 0..50u64 {
+        s.poll(4_900_000 + k);
+    }
+    assert_eq!(s.tracked_flows(), 4);
+    s.shutdown(5_000_000);
+    assert_eq!(drain(&mut s), vec![0, 3, 6, 9]);
+}
+
+#[test]
+fn full_table_bypasses_new_flows() {
+    let mut s = sched(Config {
+        flow_table_capacity: 2,
+        ..cfg()
+    });
+    for f in 0..3u16 {
+        s.push(udp(f, u32::from(f)), 0);
+    }
+    assert_eq!(s.stats().bypassed.get(BypassReason::TableFull), 1);
+    assert_eq!(drain(&mut s), vec![0, 1, 2]);
+}
+
+#[test]
+fn output_comes_in_batches_of_max_tx_burst() {
+    let mut s = sched(Config {
+        max_tx_burst: 4,
+        ..cfg()
+    });
+    s.push(udp(1, 0), 0);
+    for i in 1..=10 {
+        s.push(udp(1, i), US);
+    }
+    s.flush(2 * US);
+    let mut b = Vec::new();
+    let sizes: Vec<usize> = std::iter::from_fn(|| {
+        b.clear();
+        Some(s.pop_tx_batch(&mut b)).filter(|&n| n > 0)
+    })
+    .collect();
+    assert_eq!(sizes, vec![4, 4, 3]);
+}
+
+#[test]
+fn non_ip_passes_through_and_locality_is_measured() {
+    let mut s = sched(cfg());
+    let mut arp = vec![0u8; 60];
+    arp[12..14].copy_from_slice(&0x0806u16.to_be_bytes());
+    s.push(arp, 0);
+    assert_eq!(s.stats().bypassed.get(BypassReason::NonIp), 1);
+    // a b a b a b -> a a b b after one window
+    for (i, f) in [1u16, 2, 1, 2, 1, 2].into_iter().enumerate() {
+        s.push(udp(f, i as u32), i as u64);
+    }
+    s.flush(100);
+    drain(&mut s);
+    let st = s.stats();
+    assert_eq!(st.locality_in.runs(), 7);
+    // out: arp | a1 | b1 | a a | b b  -> 5 runs of 7 packets
+    assert_eq!(st.locality_out.runs(), 5);
+    assert_eq!(st.packets_in, 7);
+    assert_eq!(st.packets_out, 7);
+}
+
+#[test]
+fn bad_settings_are_refused_with_their_name() {
+    let e = reframer_core::Scheduler::<Vec<u8>>::new(Config {
+        max_burst: 0,
+        ..cfg()
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("max_burst"), "{e}");
+    let e = reframer_core::Scheduler::<Vec<u8>>::new(Config {
+        max_flows: Some(0),
+        ..cfg()
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("max_flows"), "{e}");
+}
