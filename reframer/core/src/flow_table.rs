@@ -4,31 +4,30 @@
 //! Linear probing with backward-shift deletion (no tombstones). A moved slot that has packets
 //! buffered updates its window-ring entry, so the ring never points at the wrong flow.
 
-use crate::sys::prefetch;
+use crate::sys::{advise_huge_pages, prefetch};
 use crate::window_ring::WindowRing;
 use crate::wire::FlowKey;
 
 /// No packet / no ring position.
 pub(crate) const NIL: u32 = u32::MAX;
 
-/// Hot per-flow state: exactly one cache line.
+/// Per-flow state: exactly one cache line, touched once per packet.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
 pub(crate) struct FlowSlot {
     pub(crate) key: FlowKey,
     /// Low 32 bits of the key hash: home bucket and cheap pre-compare.
     pub(crate) tag: u32,
-    /// First and last buffered packet (slab indices), valid when `count > 0`.
-    pub(crate) head: u32,
-    pub(crate) tail: u32,
-    /// Position of this flow's open window in the ring, valid when `count > 0`.
+    /// Ring position of the window this flow last opened (see `WindowRing::is_open`).
     pub(crate) ring_pos: u32,
-    /// Coarse time (ns >> 20) of the last packet, for ageing.
+    /// Coarse time (ns >> 20, ~1 ms) of the last packet, for ageing.
     pub(crate) last_seen: u32,
-    /// Packets buffered in the open window.
-    pub(crate) count: u16,
+    /// Coarse time of the first packet, for `Priority::First`.
+    pub(crate) first_seen: u32,
+    /// Packets pushed by this flow (saturating), for `Priority::Sent`.
+    pub(crate) sent: u32,
     pub(crate) used: bool,
-    _pad: u8,
+    _pad: [u8; 3],
 }
 
 const _: () = assert!(size_of::<FlowSlot>() == 64);
@@ -37,21 +36,13 @@ impl FlowSlot {
     const EMPTY: Self = Self {
         key: FlowKey::ZERO,
         tag: 0,
-        head: NIL,
-        tail: NIL,
         ring_pos: NIL,
         last_seen: 0,
-        count: 0,
+        first_seen: 0,
+        sent: 0,
         used: false,
-        _pad: 0,
+        _pad: [0; 3],
     };
-}
-
-/// Cold per-flow state, only read when a burst is released.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct FlowCold {
-    pub(crate) first_seen_ns: u64,
-    pub(crate) sent: u64,
 }
 
 pub(crate) enum Lookup {
@@ -62,7 +53,6 @@ pub(crate) enum Lookup {
 
 pub(crate) struct FlowTable {
     pub(crate) slots: Vec<FlowSlot>,
-    pub(crate) cold: Vec<FlowCold>,
     mask: usize,
     len: usize,
     capacity: usize,
@@ -74,9 +64,11 @@ impl FlowTable {
         let capacity = capacity as usize;
         // Load factor <= 0.75 keeps linear-probe chains short.
         let size = (capacity + capacity / 3).next_power_of_two().max(16);
+        let mut slots = Vec::with_capacity(size);
+        advise_huge_pages(slots.as_ptr(), size * size_of::<FlowSlot>());
+        slots.resize(size, FlowSlot::EMPTY);
         Self {
-            slots: vec![FlowSlot::EMPTY; size],
-            cold: vec![FlowCold::default(); size],
+            slots,
             mask: size - 1,
             len: 0,
             capacity,
@@ -86,6 +78,10 @@ impl FlowTable {
 
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
     }
 
     #[inline]
@@ -116,7 +112,6 @@ impl FlowTable {
             used: true,
             ..FlowSlot::EMPTY
         };
-        self.cold[i] = FlowCold::default();
         self.len += 1;
         Lookup::Inserted(i as u32)
     }
@@ -137,9 +132,8 @@ impl FlowTable {
         }
     }
 
-    /// Removes slot `i` (which must hold no packets), shifting later chain members back.
+    /// Removes slot `i` (whose flow has no open window), shifting later chain members back.
     fn remove(&mut self, mut i: usize, ring: &mut WindowRing) {
-        debug_assert!(self.slots[i].used && self.slots[i].count == 0);
         let mut j = i;
         loop {
             j = (j + 1) & self.mask;
@@ -151,9 +145,8 @@ impl FlowTable {
             // Move j back to i when i lies cyclically within [home, j).
             if (j.wrapping_sub(home) & self.mask) >= (j.wrapping_sub(i) & self.mask) {
                 self.slots[i] = s;
-                self.cold[i] = self.cold[j];
-                if s.count > 0 {
-                    ring.set_slot(s.ring_pos, i as u32);
+                if ring.is_open(s.ring_pos, j as u32) {
+                    ring.get_mut(s.ring_pos).slot = i as u32;
                 }
                 i = j;
             }
@@ -174,14 +167,19 @@ impl FlowTable {
         let mut removed = 0;
         for _ in 0..budget.min(self.slots.len()) {
             let i = self.hand;
-            let s = &self.slots[i];
-            if s.used && s.count == 0 && now_coarse.wrapping_sub(s.last_seen) > timeout {
-                // A later entry may shift into `i`: look at `i` again next step.
+            // A later entry may shift into `i` after a removal: look at `i` again.
+            loop {
+                let s = &self.slots[i];
+                let idle = s.used
+                    && now_coarse.wrapping_sub(s.last_seen) > timeout
+                    && !ring.is_open(s.ring_pos, i as u32);
+                if !idle {
+                    break;
+                }
                 self.remove(i, ring);
                 removed += 1;
-            } else {
-                self.hand = (i + 1) & self.mask;
             }
+            self.hand = (i + 1) & self.mask;
         }
         removed
     }

@@ -10,14 +10,14 @@ use std::collections::VecDeque;
 
 use crate::ack_coalesce::Coalescer;
 use crate::config::{Config, ConfigError, Priority};
-use crate::flow_table::{FlowTable, Lookup, NIL};
+use crate::flow_table::{FlowTable, Lookup};
 use crate::packet_slab::PacketSlab;
 use crate::stats::{BypassReason, DropReason, FlushReason, Stats};
-use crate::window_ring::WindowRing;
-use crate::wire::{self, FlowKey, Parsed, PROTO_TCP};
+use crate::window_ring::{Window, WindowRing};
+use crate::wire::{self, FlowKey, Parsed};
 
-/// Slots examined by the idle-flow sweep per `poll` (and per batch).
-const AGE_BUDGET: usize = 32;
+/// Most slots the idle-flow sweep examines in one call.
+const AGE_BUDGET: usize = 64;
 /// Slots examined when the table is full and a new flow needs room.
 const AGE_BUDGET_FULL: usize = 256;
 /// Batch size for lookups with prefetch.
@@ -25,8 +25,7 @@ const PREFETCH_BATCH: usize = 32;
 
 #[derive(Clone, Copy)]
 struct RoundItem {
-    prio: i64,
-    slot: u32,
+    window: Window,
     reason: FlushReason,
 }
 
@@ -41,11 +40,15 @@ pub struct Scheduler<P> {
     max_out: usize,
     discarded: VecDeque<P>,
     round: Vec<RoundItem>,
+    /// `(priority, index into round)`: sorted instead of the larger items.
+    order: Vec<(i64, u32)>,
     burst: Vec<P>,
     coalescer: Coalescer<P>,
     batch: Vec<(P, Parsed, u64)>,
     buffered_flows: usize,
     timeout_coarse: u32,
+    /// Time up to which the sweep has been paid for.
+    age_clock_ns: u64,
     stats: Stats,
 }
 
@@ -84,11 +87,13 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             max_out: 2 * cfg.max_buffered_packets as usize + 4096,
             discarded: VecDeque::new(),
             round: Vec::with_capacity(64),
+            order: Vec::with_capacity(64),
             burst: Vec::with_capacity(burst_cap),
             coalescer: Coalescer::new(),
             batch: Vec::with_capacity(PREFETCH_BATCH),
             buffered_flows: 0,
             timeout_coarse: coarse(cfg.flow_timeout_ns).max(1),
+            age_clock_ns: 0,
             stats: Stats::default(),
             cfg,
         })
@@ -128,7 +133,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     pub fn next_deadline(&self) -> Option<u64> {
         self.ring
             .front()
-            .map(|e| e.open_ns.saturating_add(self.cfg.delay_ns))
+            .map(|pos| self.ring.get(pos).open_ns.saturating_add(self.cfg.delay_ns))
     }
 
     /// Appends up to `max_tx_burst` released packets, oldest first. Returns how many.
@@ -172,13 +177,13 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
         self.batch = batch;
         self.release_expired(now);
-        self.age(now, AGE_BUDGET);
+        self.age_paced(now);
     }
 
     /// Releases every window whose deadline is `<= now` and ages a few idle flows.
     pub fn poll(&mut self, now: u64) {
         self.release_expired(now);
-        self.age(now, AGE_BUDGET);
+        self.age_paced(now);
     }
 
     /// Releases everything buffered now (an operator's flush).
@@ -219,10 +224,11 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                     Lookup::Found(i) => i,
                     Lookup::Inserted(i) => {
                         self.stats.flows_created += 1;
-                        self.table.slots[i as usize].last_seen = coarse(now);
-                        self.table.cold[i as usize].first_seen_ns = now;
+                        let s = &mut self.table.slots[i as usize];
+                        s.last_seen = coarse(now);
+                        s.first_seen = coarse(now);
                         if self.cfg.first_packet_bypass {
-                            self.table.cold[i as usize].sent += 1;
+                            s.sent = 1;
                             self.bypass(pkt, BypassReason::FirstPacket, Some(hash));
                             return;
                         }
@@ -234,12 +240,11 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                         return;
                     }
                 };
-                self.table.slots[slot as usize].last_seen = coarse(now);
+                let s = &mut self.table.slots[slot as usize];
+                s.last_seen = coarse(now);
+                s.sent = s.sent.saturating_add(1);
                 if self.cfg.bypass_syn && info.is_syn() {
-                    if self.table.slots[slot as usize].count > 0 {
-                        self.release_now(slot, FlushReason::BypassOrder, now);
-                    }
-                    self.table.cold[slot as usize].sent += 1;
+                    self.release_slot_if_open(slot, now);
                     self.bypass(pkt, BypassReason::Syn, Some(hash));
                     return;
                 }
@@ -249,33 +254,43 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     }
 
     fn enqueue(&mut self, slot: u32, pkt: P, now: u64) {
-        while self.slab.is_full() && self.ring.front().is_some() {
-            self.release_oldest(now, FlushReason::Memory);
+        while self.slab.is_full() {
+            let Some(front) = self.ring.front() else { break };
+            self.release_now(front, FlushReason::Memory, now);
         }
-        // Releasing the oldest may have moved nothing in the table (no deletions here), so
-        // `slot` is still this flow's index.
         let idx = self.slab.insert(pkt, now);
-        let s = &mut self.table.slots[slot as usize];
-        if s.count == 0 {
-            s.head = idx;
-            s.tail = idx;
-            s.count = 1;
-            let pos = self.ring.push(slot, now, &mut self.table);
+        let s = self.table.slots[slot as usize];
+        if self.ring.is_open(s.ring_pos, slot) {
+            let w = self.ring.get_mut(s.ring_pos);
+            let tail = w.tail;
+            w.tail = idx;
+            w.count += 1;
+            w.sent = s.sent;
+            let over = w.count > self.cfg.max_burst;
+            self.slab.link(tail, idx);
+            if over {
+                self.release_now(s.ring_pos, FlushReason::MaxBurst, now);
+            }
+        } else {
+            let w = Window {
+                open_ns: now,
+                slot,
+                head: idx,
+                tail: idx,
+                count: 1,
+                sent: s.sent,
+                tag: s.tag,
+                first_seen: s.first_seen,
+            };
+            let pos = self.ring.push(w, &mut self.table);
             self.table.slots[slot as usize].ring_pos = pos;
             self.buffered_flows += 1;
             if let Some(max) = self.cfg.max_flows {
                 if self.buffered_flows > max as usize {
-                    self.release_oldest(now, FlushReason::Capacity);
+                    if let Some(front) = self.ring.front() {
+                        self.release_now(front, FlushReason::Capacity, now);
+                    }
                 }
-            }
-        } else {
-            let tail = s.tail;
-            s.tail = idx;
-            s.count += 1;
-            let over = u32::from(s.count) > self.cfg.max_burst;
-            self.slab.link(tail, idx);
-            if over {
-                self.release_now(slot, FlushReason::MaxBurst, now);
             }
         }
     }
@@ -303,21 +318,20 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// Releases the queue of `key`'s flow, if any, so a bypassed packet cannot overtake it.
     fn release_flow_of(&mut self, key: &FlowKey, hash: u64, now: u64) {
         if let Some(slot) = self.table.find(key, hash) {
-            if self.table.slots[slot as usize].count > 0 {
-                self.release_now(slot, FlushReason::BypassOrder, now);
-            }
+            self.release_slot_if_open(slot, now);
         }
     }
 
-    fn release_oldest(&mut self, now: u64, reason: FlushReason) {
-        if let Some(e) = self.ring.front() {
-            self.release_now(e.slot, reason, now);
+    fn release_slot_if_open(&mut self, slot: u32, now: u64) {
+        let pos = self.table.slots[slot as usize].ring_pos;
+        if self.ring.is_open(pos, slot) {
+            self.release_now(pos, FlushReason::BypassOrder, now);
         }
     }
 
-    /// Releases one flow early, together with every window already due (one round).
-    fn release_now(&mut self, slot: u32, reason: FlushReason, now: u64) {
-        self.collect(slot, reason, now);
+    /// Releases one window early, together with every window already due (one round).
+    fn release_now(&mut self, pos: u32, reason: FlushReason, now: u64) {
+        self.collect(pos, reason, now);
         self.collect_expired(now);
         self.emit_round(now);
     }
@@ -330,8 +344,8 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     }
 
     fn release_all(&mut self, now: u64, reason: FlushReason) {
-        while let Some(e) = self.ring.front() {
-            self.collect(e.slot, reason, now);
+        while let Some(pos) = self.ring.front() {
+            self.collect(pos, reason, now);
         }
         if !self.round.is_empty() {
             self.emit_round(now);
@@ -339,71 +353,56 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     }
 
     fn collect_expired(&mut self, now: u64) {
-        while let Some(e) = self.ring.front() {
-            if e.open_ns.saturating_add(self.cfg.delay_ns) > now {
+        while let Some(pos) = self.ring.front() {
+            if self.ring.get(pos).open_ns.saturating_add(self.cfg.delay_ns) > now {
                 break;
             }
-            self.collect(e.slot, FlushReason::Deadline, now);
+            self.collect(pos, FlushReason::Deadline, now);
         }
     }
 
-    /// Closes a flow's window and adds it to the current round.
-    fn collect(&mut self, slot: u32, reason: FlushReason, now: u64) {
-        let s = self.table.slots[slot as usize];
-        debug_assert!(s.count > 0 && s.ring_pos != NIL);
-        let cold = self.table.cold[slot as usize];
+    /// Closes a window and adds it to the current round.
+    fn collect(&mut self, pos: u32, reason: FlushReason, now: u64) {
+        let window = self.ring.take(pos);
         let prio = match self.cfg.priority {
-            Priority::Sent => -((cold.sent + u64::from(s.count)) as i64),
-            Priority::Delay => {
-                let open = self.ring_open_ns(&s);
-                now.saturating_sub(open) as i64
-            }
-            Priority::First => now.saturating_sub(cold.first_seen_ns) as i64,
+            Priority::Sent => -i64::from(window.sent),
+            Priority::Delay => now.saturating_sub(window.open_ns) as i64,
+            Priority::First => i64::from(coarse(now).wrapping_sub(window.first_seen)),
         };
-        self.ring.kill(s.ring_pos);
-        self.table.slots[slot as usize].ring_pos = NIL;
         self.buffered_flows -= 1;
-        self.round.push(RoundItem { prio, slot, reason });
-    }
-
-    fn ring_open_ns(&self, s: &crate::flow_table::FlowSlot) -> u64 {
-        self.ring.open_ns(s.ring_pos)
+        self.order.push((prio, self.round.len() as u32));
+        self.round.push(RoundItem { window, reason });
     }
 
     /// Orders the round's bursts and moves their packets to the TX queue.
     fn emit_round(&mut self, now: u64) {
-        if self.round.len() > 1 {
-            // Stable: equal priorities keep window order.
-            self.round.sort_by_key(|r| r.prio);
+        // (priority, arrival index) keys are unique, so an unstable sort is stable here.
+        if !self.order.is_sorted() {
+            self.order.sort_unstable();
         }
-        let mut round = std::mem::take(&mut self.round);
-        for item in round.drain(..) {
-            self.emit_burst(item, now);
+        let order = std::mem::take(&mut self.order);
+        for &(_, i) in &order {
+            self.emit_burst(self.round[i as usize], now);
         }
-        self.round = round;
+        self.order = order;
+        self.order.clear();
+        self.round.clear();
         self.stats.rounds += 1;
     }
 
     fn emit_burst(&mut self, item: RoundItem, now: u64) {
-        let s = &mut self.table.slots[item.slot as usize];
-        let (mut idx, n, tag, is_tcp) = (s.head, s.count, s.tag, s.key.proto() == PROTO_TCP);
-        s.count = 0;
-        s.head = NIL;
-        s.tail = NIL;
-        self.table.cold[item.slot as usize].sent += u64::from(n);
+        let w = item.window;
         self.stats.flushes.add(item.reason, 1);
         self.stats.bursts += 1;
-        let id = Some(u64::from(tag));
         let mut burst = std::mem::take(&mut self.burst);
-        for _ in 0..n {
+        let mut idx = w.head;
+        for _ in 0..w.count {
             let (pkt, next, enq) = self.slab.take(idx);
-            self.stats
-                .hold_ns
-                .saturating_record(now.saturating_sub(enq));
+            self.stats.record_hold(now.saturating_sub(enq));
             burst.push(pkt);
             idx = next;
         }
-        if self.cfg.tcp_ack_coalescing && is_tcp {
+        if self.cfg.tcp_ack_coalescing {
             let discarded = &mut self.discarded;
             let o = self
                 .coalescer
@@ -411,10 +410,24 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             self.stats.acks_coalesced += o.removed;
             self.stats.bursts_reordered += u64::from(o.reordered);
         }
+        let id = Some(u64::from(w.tag));
         for pkt in burst.drain(..) {
             self.emit(pkt, id);
         }
         self.burst = burst;
+    }
+
+    /// Sweeps the table at a pace that visits every slot twice per `flow_timeout`, so the
+    /// cost per packet stays tiny and independent of how often the caller polls.
+    fn age_paced(&mut self, now: u64) {
+        let elapsed = now.saturating_sub(self.age_clock_ns);
+        let slots = u128::from(elapsed) * 2 * self.table.slot_count() as u128
+            / u128::from(self.cfg.flow_timeout_ns.max(1));
+        if slots == 0 {
+            return;
+        }
+        self.age_clock_ns = now;
+        self.age(now, (slots as usize).min(AGE_BUDGET));
     }
 
     fn age(&mut self, now: u64, budget: usize) {

@@ -214,8 +214,10 @@ pub struct Stats {
     pub flows_created: u64,
     /// Flow entries aged out.
     pub flows_aged: u64,
-    /// Hold time of buffered packets, ns.
+    /// Hold time of buffered packets, ns (3 significant digits).
     pub hold_ns: Histogram<u64>,
+    /// Exact longest hold, ns.
+    pub hold_max_ns: u64,
     /// SLF of the input order.
     pub locality_in: Locality,
     /// SLF of the output order.
@@ -239,6 +241,7 @@ impl Default for Stats {
             // 1 ns .. 1 hour at 3 significant digits (~100 KiB, allocated once).
             hold_ns: Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
                 .expect("static histogram bounds are valid"),
+            hold_max_ns: 0,
             locality_in: Locality::default(),
             locality_out: Locality::default(),
         }
@@ -256,13 +259,19 @@ impl Stats {
         self.dropped.total()
     }
 
-    /// Hold-time percentile in ns (0 when nothing was held).
+    /// Hold-time percentile in ns (0 when nothing was held), never above the exact maximum.
     pub fn hold_percentile_ns(&self, q: f64) -> u64 {
         if self.hold_ns.is_empty() {
             0
         } else {
-            self.hold_ns.value_at_quantile(q)
+            self.hold_ns.value_at_quantile(q).min(self.hold_max_ns)
         }
+    }
+
+    #[inline]
+    pub(crate) fn record_hold(&mut self, ns: u64) {
+        self.hold_ns.saturating_record(ns);
+        self.hold_max_ns = self.hold_max_ns.max(ns);
     }
 
     /// Adds another scheduler's counters (for per-core aggregation).
@@ -280,6 +289,7 @@ impl Stats {
         self.flows_aged += o.flows_aged;
         // Same bounds on both sides, so this cannot fail.
         let _ = self.hold_ns.add(&o.hold_ns);
+        self.hold_max_ns = self.hold_max_ns.max(o.hold_max_ns);
         self.locality_in.merge(&o.locality_in);
         self.locality_out.merge(&o.locality_out);
     }

@@ -1,35 +1,56 @@
-//! Open windows in the order they opened. Deadlines are `open + delay` with one `delay`, so
-//! ring order is deadline order and expiry only ever looks at the front. Flows released
-//! early leave a dead entry that is skipped; the front is always live (or the ring empty).
+//! Open windows in the order they opened. Each window carries its flow's packet list, so
+//! releasing a burst never touches the flow table: only this ring (small and hot: it spans
+//! one `delay` of arrivals) and the packet slab.
+//!
+//! Deadlines are `open + delay` with one `delay`, so ring order is deadline order and expiry
+//! only looks at the front. A window released early is marked dead and skipped; the front is
+//! always live (or the ring empty). Positions are absolute `u32` counters; a flow remembers
+//! the position of the window it opened and checks [`WindowRing::is_open`] before using it.
 
 use crate::flow_table::{FlowTable, NIL};
 
-#[derive(Clone, Copy)]
-pub(crate) struct RingEntry {
-    pub(crate) slot: u32,
+/// One open window: a flow's queued packets and what release ordering needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
     pub(crate) open_ns: u64,
+    /// Flow-table slot of the owner, or [`NIL`] once released.
+    pub(crate) slot: u32,
+    /// First and last packet (slab indices) and how many.
+    pub(crate) head: u32,
+    pub(crate) tail: u32,
+    pub(crate) count: u32,
+    /// Packets the flow has pushed so far (SFMaker's `packet_sent` at release).
+    pub(crate) sent: u32,
+    /// The flow's hash tag (locality accounting) and first-seen time (coarse ms).
+    pub(crate) tag: u32,
+    pub(crate) first_seen: u32,
 }
 
+const DEAD: Window = Window {
+    open_ns: 0,
+    slot: NIL,
+    head: NIL,
+    tail: NIL,
+    count: 0,
+    sent: 0,
+    tag: 0,
+    first_seen: 0,
+};
+
 pub(crate) struct WindowRing {
-    buf: Vec<RingEntry>,
+    buf: Vec<Window>,
     mask: usize,
     head: u32,
     tail: u32,
 }
 
 impl WindowRing {
-    /// `live_max` bounds live entries (one per buffered flow); twice that leaves room for
+    /// `live_max` bounds live windows (one per buffered flow); twice that leaves room for
     /// dead ones so compaction is rare and amortised O(1).
     pub(crate) fn new(live_max: u32) -> Self {
         let size = (live_max as usize * 2).next_power_of_two().max(16);
         Self {
-            buf: vec![
-                RingEntry {
-                    slot: NIL,
-                    open_ns: 0
-                };
-                size
-            ],
+            buf: vec![DEAD; size],
             mask: size - 1,
             head: 0,
             tail: 0,
@@ -41,61 +62,66 @@ impl WindowRing {
     }
 
     #[inline]
-    fn at(&mut self, pos: u32) -> &mut RingEntry {
+    pub(crate) fn get(&self, pos: u32) -> &Window {
+        &self.buf[pos as usize & self.mask]
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, pos: u32) -> &mut Window {
         &mut self.buf[pos as usize & self.mask]
     }
 
-    /// The oldest live window.
+    /// True when `pos` is a live window owned by table slot `slot`.
     #[inline]
-    pub(crate) fn front(&self) -> Option<RingEntry> {
-        (self.head != self.tail).then(|| self.buf[self.head as usize & self.mask])
+    pub(crate) fn is_open(&self, pos: u32, slot: u32) -> bool {
+        pos.wrapping_sub(self.head) < self.tail.wrapping_sub(self.head) && self.get(pos).slot == slot
+    }
+
+    /// Position of the oldest live window.
+    #[inline]
+    pub(crate) fn front(&self) -> Option<u32> {
+        (self.head != self.tail).then_some(self.head)
     }
 
     /// Appends a window; compacts first when full. Returns its position.
-    pub(crate) fn push(&mut self, slot: u32, open_ns: u64, table: &mut FlowTable) -> u32 {
+    pub(crate) fn push(&mut self, w: Window, table: &mut FlowTable) -> u32 {
         if self.len() == self.buf.len() {
             self.compact(table);
         }
         let pos = self.tail;
-        *self.at(pos) = RingEntry { slot, open_ns };
+        *self.get_mut(pos) = w;
         self.tail = self.tail.wrapping_add(1);
         pos
     }
 
-    /// Marks a window closed (its flow was released).
+    /// Closes the window at `pos` and returns it.
     #[inline]
-    pub(crate) fn kill(&mut self, pos: u32) {
-        self.at(pos).slot = NIL;
+    pub(crate) fn take(&mut self, pos: u32) -> Window {
+        let w = std::mem::replace(self.get_mut(pos), DEAD);
         while self.head != self.tail && self.buf[self.head as usize & self.mask].slot == NIL {
             self.head = self.head.wrapping_add(1);
         }
+        w
     }
 
-    /// Follows a flow moved inside the table.
-    pub(crate) fn set_slot(&mut self, pos: u32, slot: u32) {
-        self.at(pos).slot = slot;
-    }
-
-    /// Squeezes out dead entries, keeping order, and re-points the flows at their new places.
+    /// Squeezes out dead windows, keeping order, and re-points the flows at their new places.
     fn compact(&mut self, table: &mut FlowTable) {
         let mut write = self.head;
         let mut read = self.head;
         while read != self.tail {
-            let e = self.buf[read as usize & self.mask];
-            if e.slot != NIL {
-                *self.at(write) = e;
-                table.slots[e.slot as usize].ring_pos = write;
+            let w = *self.get(read);
+            if w.slot != NIL {
+                *self.get_mut(write) = w;
+                table.slots[w.slot as usize].ring_pos = write;
                 write = write.wrapping_add(1);
             }
             read = read.wrapping_add(1);
         }
+        let mut p = write;
+        while p != self.tail {
+            *self.get_mut(p) = DEAD;
+            p = p.wrapping_add(1);
+        }
         self.tail = write;
-    }
-}
-
-impl WindowRing {
-    /// When the window at `pos` opened.
-    pub(crate) fn open_ns(&self, pos: u32) -> u64 {
-        self.buf[pos as usize & self.mask].open_ns
     }
 }

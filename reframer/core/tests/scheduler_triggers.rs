@@ -28,7 +28,7 @@ fn deadline_releases_a_window_exactly_at_open_plus_delay() {
     assert_eq!(drain(&mut s), vec![1, 2]);
     let st = s.stats();
     assert_eq!(st.flushes.get(FlushReason::Deadline), 1);
-    assert_eq!(st.hold_ns.max(), st.hold_ns.highest_equivalent(64 * US));
+    assert_eq!(st.hold_max_ns, 64 * US);
     assert_eq!(st.hold_ns.min(), st.hold_ns.lowest_equivalent(54 * US));
     assert_eq!(s.next_deadline(), None);
 }
@@ -208,8 +208,8 @@ fn idle_flows_age_out_and_return_as_new() {
         s.push(udp(f, u32::from(f)), 0);
     }
     assert_eq!(s.tracked_flows(), 10);
-    for k in 1..100u64 {
-        s.poll(10_000_000 + k);
+    for k in 1..20u64 {
+        s.poll(k * 1_000_000);
     }
     assert_eq!(s.tracked_flows(), 0);
     assert_eq!(s.stats().flows_aged, 10);

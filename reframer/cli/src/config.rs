@@ -1,0 +1,124 @@
+//! The TOML config file: every key documented with unit and default, unknown keys refused.
+//! Command-line flags override the file; the file overrides the defaults.
+
+use std::path::Path;
+
+use anyhow::Context;
+use reframer_core::{Config as CoreConfig, Priority};
+use serde::Deserialize;
+
+use crate::live::LiveConfig;
+
+/// Commented default config, printed by `--print-default-config` (also `configs/offline-pcap.toml`).
+pub(crate) const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct FileConfig {
+    pub(crate) scheduler: SchedulerSection,
+    pub(crate) offline: OfflineSection,
+    pub(crate) live: LiveConfig,
+}
+
+/// `[scheduler]`: see `default-config.toml` for units, defaults and SFMaker names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct SchedulerSection {
+    pub(crate) delay_us: f64,
+    pub(crate) max_burst: u32,
+    pub(crate) max_tx_burst: usize,
+    pub(crate) max_flows: u32,
+    pub(crate) max_buffered_packets: u32,
+    pub(crate) flow_table_capacity: u32,
+    pub(crate) flow_timeout_ms: u64,
+    pub(crate) priority: String,
+    pub(crate) first_packet_bypass: bool,
+    pub(crate) bypass_syn: bool,
+    pub(crate) tcp_ack_coalescing: bool,
+    pub(crate) tcp_reorder: bool,
+}
+
+impl Default for SchedulerSection {
+    fn default() -> Self {
+        let d = CoreConfig::default();
+        Self {
+            delay_us: d.delay_ns as f64 / 1_000.0,
+            max_burst: d.max_burst,
+            max_tx_burst: d.max_tx_burst,
+            max_flows: d.max_flows.unwrap_or(0),
+            max_buffered_packets: d.max_buffered_packets,
+            flow_table_capacity: d.flow_table_capacity,
+            flow_timeout_ms: d.flow_timeout_ns / 1_000_000,
+            priority: d.priority.as_str().to_owned(),
+            first_packet_bypass: d.first_packet_bypass,
+            bypass_syn: d.bypass_syn,
+            tcp_ack_coalescing: d.tcp_ack_coalescing,
+            tcp_reorder: d.tcp_reorder,
+        }
+    }
+}
+
+/// `[offline]`: file-to-file mode.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct OfflineSection {
+    pub(crate) input: Option<String>,
+    pub(crate) output: Option<String>,
+}
+
+impl FileConfig {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "config {}: {}",
+                path.display(),
+                e.to_string().trim().replace('\n', " ")
+            )
+        })
+    }
+}
+
+impl SchedulerSection {
+    /// Converts to the core's units and checks every bound.
+    pub(crate) fn to_core(&self) -> anyhow::Result<CoreConfig> {
+        if !(self.delay_us.is_finite() && self.delay_us >= 0.0) {
+            anyhow::bail!("invalid `delay_us`: {} is not a non-negative number", self.delay_us);
+        }
+        let cfg = CoreConfig {
+            delay_ns: (self.delay_us * 1_000.0).round() as u64,
+            max_burst: self.max_burst,
+            max_tx_burst: self.max_tx_burst,
+            max_flows: (self.max_flows > 0).then_some(self.max_flows),
+            max_buffered_packets: self.max_buffered_packets,
+            flow_table_capacity: self.flow_table_capacity,
+            flow_timeout_ns: self.flow_timeout_ms.saturating_mul(1_000_000),
+            priority: self.priority.parse::<Priority>()?,
+            first_packet_bypass: self.first_packet_bypass,
+            bypass_syn: self.bypass_syn,
+            tcp_ack_coalescing: self.tcp_ack_coalescing,
+            tcp_reorder: self.tcp_reorder,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_file_parses_to_the_defaults() {
+        let f: FileConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
+        assert_eq!(f.scheduler.to_core().unwrap(), CoreConfig::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = toml::from_str::<FileConfig>("[scheduler]\ndelay = 5\n").unwrap_err();
+        assert!(e.to_string().contains("unknown field `delay`"), "{e}");
+    }
+}

@@ -1,0 +1,313 @@
+//! Classic pcap files: reads microsecond and nanosecond captures (either byte order),
+//! writes nanosecond captures. Records are read into caller-owned buffers, so a replay
+//! recycles its buffers instead of allocating per packet.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Ethernet link type; the only one Reframer classifies.
+pub const LINKTYPE_ETHERNET: u32 = 1;
+/// Largest record accepted (jumbo frames and TSO-sized captures fit).
+pub const MAX_RECORD: u32 = 262_144;
+
+const MAGIC_US: u32 = 0xA1B2_C3D4;
+const MAGIC_NS: u32 = 0xA1B2_3C4D;
+const MAGIC_PCAPNG: u32 = 0x0A0D_0D0A;
+
+/// A pcap problem, naming the file and where in it.
+#[derive(Debug, thiserror::Error)]
+pub enum PcapError {
+    /// Opening, reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The contents are not a pcap we can read.
+    #[error("{path}: {why}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the byte offset when it helps.
+        why: String,
+    },
+}
+
+/// Streaming reader.
+#[derive(Debug)]
+pub struct PcapReader {
+    r: BufReader<File>,
+    path: PathBuf,
+    swapped: bool,
+    nanos: bool,
+    offset: u64,
+    records: u64,
+}
+
+impl PcapReader {
+    /// Opens and checks the global header.
+    pub fn open(path: &Path) -> Result<Self, PcapError> {
+        let file = File::open(path).map_err(|source| PcapError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut r = BufReader::with_capacity(1 << 20, file);
+        let mut h = [0u8; 24];
+        let fmt = |why: String| PcapError::Format {
+            path: path.to_owned(),
+            why,
+        };
+        read_full(&mut r, &mut h)
+            .map_err(|e| fmt(format!("not a pcap file (header: {e})")))?
+            .then_some(())
+            .ok_or_else(|| fmt("empty file, not a pcap".into()))?;
+        let magic = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+        let (swapped, nanos) = match magic {
+            MAGIC_US => (false, false),
+            MAGIC_NS => (false, true),
+            m if m.swap_bytes() == MAGIC_US => (true, false),
+            m if m.swap_bytes() == MAGIC_NS => (true, true),
+            MAGIC_PCAPNG => {
+                return Err(fmt(
+                    "pcapng is not supported; convert it with `editcap -F pcap IN OUT`".into(),
+                ))
+            }
+            m => return Err(fmt(format!("bad magic 0x{m:08x}, not a pcap file"))),
+        };
+        let this = Self {
+            r,
+            path: path.to_owned(),
+            swapped,
+            nanos,
+            offset: 24,
+            records: 0,
+        };
+        let link = this.u32(&h[20..24]);
+        if link & 0xFFFF != LINKTYPE_ETHERNET {
+            return Err(fmt(format!(
+                "link type {link} is not Ethernet (1); Reframer needs Ethernet frames"
+            )));
+        }
+        Ok(this)
+    }
+
+    fn u32(&self, b: &[u8]) -> u32 {
+        let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        if self.swapped {
+            v.swap_bytes()
+        } else {
+            v
+        }
+    }
+
+    /// True for a nanosecond-resolution capture.
+    pub fn is_nanosecond(&self) -> bool {
+        self.nanos
+    }
+
+    /// Reads the next record into `buf` (replacing its contents). Returns its timestamp in
+    /// ns, or `None` at a clean end of file.
+    pub fn next_into(&mut self, buf: &mut Vec<u8>) -> Result<Option<u64>, PcapError> {
+        let mut h = [0u8; 16];
+        let io_err = |path: &Path, source| PcapError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        match read_full(&mut self.r, &mut h) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Err(self.format(format!(
+                    "record {} truncated in its header at byte {}",
+                    self.records + 1,
+                    self.offset
+                )))
+            }
+            Err(e) => return Err(io_err(&self.path, e)),
+        }
+        let secs = u64::from(self.u32(&h[0..4]));
+        let frac = u64::from(self.u32(&h[4..8]));
+        let caplen = self.u32(&h[8..12]);
+        if caplen > MAX_RECORD {
+            return Err(self.format(format!(
+                "record {} at byte {} claims {caplen} bytes (limit {MAX_RECORD}); file is corrupt",
+                self.records + 1,
+                self.offset
+            )));
+        }
+        let sub = if self.nanos { frac } else { frac * 1_000 };
+        if sub >= 1_000_000_000 {
+            return Err(self.format(format!(
+                "record {} at byte {} has a sub-second field of {frac}",
+                self.records + 1,
+                self.offset
+            )));
+        }
+        buf.clear();
+        buf.resize(caplen as usize, 0);
+        match self.r.read_exact(buf) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Err(self.format(format!(
+                    "record {} at byte {} is cut short (file truncated)",
+                    self.records + 1,
+                    self.offset
+                )))
+            }
+            Err(e) => return Err(io_err(&self.path, e)),
+        }
+        self.offset += 16 + u64::from(caplen);
+        self.records += 1;
+        Ok(Some(secs * 1_000_000_000 + sub))
+    }
+
+    fn format(&self, why: String) -> PcapError {
+        PcapError::Format {
+            path: self.path.clone(),
+            why,
+        }
+    }
+}
+
+/// Fills `buf`; `Ok(false)` if the stream ended before the first byte.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// Nanosecond pcap writer (Ethernet).
+#[derive(Debug)]
+pub struct PcapWriter {
+    w: BufWriter<File>,
+    path: PathBuf,
+}
+
+impl PcapWriter {
+    /// Creates (truncates) `path` and writes the global header.
+    pub fn create(path: &Path) -> Result<Self, PcapError> {
+        let err = |source| PcapError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let file = File::create(path).map_err(err)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        let mut h = Vec::with_capacity(24);
+        h.extend_from_slice(&MAGIC_NS.to_le_bytes());
+        h.extend_from_slice(&2u16.to_le_bytes());
+        h.extend_from_slice(&4u16.to_le_bytes());
+        h.extend_from_slice(&0i32.to_le_bytes());
+        h.extend_from_slice(&0u32.to_le_bytes());
+        h.extend_from_slice(&MAX_RECORD.to_le_bytes());
+        h.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
+        w.write_all(&h).map_err(err)?;
+        Ok(Self {
+            w,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Appends one frame stamped `ts_ns`.
+    pub fn write(&mut self, ts_ns: u64, frame: &[u8]) -> Result<(), PcapError> {
+        let secs = u32::try_from(ts_ns / 1_000_000_000).unwrap_or(u32::MAX);
+        let len = frame.len().min(MAX_RECORD as usize) as u32;
+        let mut h = [0u8; 16];
+        h[0..4].copy_from_slice(&secs.to_le_bytes());
+        h[4..8].copy_from_slice(&((ts_ns % 1_000_000_000) as u32).to_le_bytes());
+        h[8..12].copy_from_slice(&len.to_le_bytes());
+        h[12..16].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.w
+            .write_all(&h)
+            .and_then(|()| self.w.write_all(&frame[..len as usize]))
+            .map_err(|source| PcapError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Flushes buffered records to the file.
+    pub fn finish(mut self) -> Result<(), PcapError> {
+        self.w.flush().map_err(|source| PcapError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("reframer-pcap-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn round_trip_nanoseconds() {
+        let p = tmp("rt.pcap");
+        let mut w = PcapWriter::create(&p).unwrap();
+        w.write(1_500_000_123, &[1, 2, 3]).unwrap();
+        w.write(2_000_000_000, &[4; 70]).unwrap();
+        w.finish().unwrap();
+        let mut r = PcapReader::open(&p).unwrap();
+        assert!(r.is_nanosecond());
+        let mut b = Vec::new();
+        assert_eq!(r.next_into(&mut b).unwrap(), Some(1_500_000_123));
+        assert_eq!(b, [1, 2, 3]);
+        assert_eq!(r.next_into(&mut b).unwrap(), Some(2_000_000_000));
+        assert_eq!(b.len(), 70);
+        assert_eq!(r.next_into(&mut b).unwrap(), None);
+        std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn reads_big_endian_microseconds() {
+        let p = tmp("be.pcap");
+        let mut f = Vec::new();
+        f.extend_from_slice(&MAGIC_US.to_be_bytes());
+        f.extend_from_slice(&[0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 1]);
+        f.extend_from_slice(&7u32.to_be_bytes());
+        f.extend_from_slice(&250u32.to_be_bytes());
+        f.extend_from_slice(&2u32.to_be_bytes());
+        f.extend_from_slice(&2u32.to_be_bytes());
+        f.extend_from_slice(&[9, 9]);
+        std::fs::write(&p, f).unwrap();
+        let mut r = PcapReader::open(&p).unwrap();
+        let mut b = Vec::new();
+        assert_eq!(r.next_into(&mut b).unwrap(), Some(7_000_250_000));
+        std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn damaged_files_get_clear_errors() {
+        let p = tmp("bad.pcap");
+        std::fs::write(&p, b"hello world, not a capture").unwrap();
+        let e = PcapReader::open(&p).unwrap_err().to_string();
+        assert!(e.contains("bad magic") && e.contains("bad.pcap"), "{e}");
+        let mut w = PcapWriter::create(&p).unwrap();
+        w.write(1, &[0; 100]).unwrap();
+        w.finish().unwrap();
+        let full = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &full[..full.len() - 10]).unwrap();
+        let mut r = PcapReader::open(&p).unwrap();
+        let e = r.next_into(&mut Vec::new()).unwrap_err().to_string();
+        assert!(e.contains("cut short"), "{e}");
+        std::fs::write(&p, &full[..30]).unwrap();
+        let mut r = PcapReader::open(&p).unwrap();
+        let e = r.next_into(&mut Vec::new()).unwrap_err().to_string();
+        assert!(e.contains("truncated in its header"), "{e}");
+        assert!(PcapReader::open(&tmp("missing.pcap")).is_err());
+        std::fs::remove_file(p).unwrap();
+    }
+}
