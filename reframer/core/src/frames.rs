@@ -48,7 +48,8 @@ impl FrameSpec {
         }
     }
 
-    /// A TCP segment.
+    /// A TCP segment (arguments in header order; a builder would only add noise to tests).
+    #[allow(clippy::too_many_arguments)]
     pub fn tcp(
         src: IpAddr,
         dst: IpAddr,

@@ -104,12 +104,19 @@ fn stream(flow: u8, kind: u8) -> Option<(u8, bool)> {
     }
 }
 
+/// What the harness remembers of a pushed packet.
+struct Pushed {
+    at: u64,
+    stream: Option<(u8, bool)>,
+    pure_ack: bool,
+}
+
 struct Harness {
     s: Scheduler<Vec<u8>>,
     cfg: Config,
     now: u64,
     next_id: u32,
-    pushed: HashMap<u32, (u64, Option<(u8, bool)>, bool)>, // id -> (time, stream, pure ack)
+    pushed: HashMap<u32, Pushed>,
     seen: HashMap<u32, u64>,
     last_in_stream: HashMap<(u8, bool), u32>,
     coalesced: u64,
@@ -122,7 +129,7 @@ impl Harness {
             assert!(b.len() <= self.cfg.max_tx_burst);
             for f in b.drain(..) {
                 let id = id_of(&f);
-                let (t, stream, _) = self.pushed[&id];
+                let Pushed { at: t, stream, .. } = self.pushed[&id];
                 assert!(
                     self.seen.insert(id, self.now).is_none(),
                     "packet {id} out twice"
@@ -143,7 +150,7 @@ impl Harness {
         }
         while let Some(f) = self.s.pop_discarded() {
             let id = id_of(&f);
-            assert!(self.pushed[&id].2, "only pure ACKs are ever removed");
+            assert!(self.pushed[&id].pure_ack, "only pure ACKs are ever removed");
             assert!(self.seen.insert(id, self.now).is_none());
             self.coalesced += 1;
         }
@@ -169,8 +176,14 @@ impl Harness {
     fn packet(&mut self, flow: u8, kind: u8) -> Vec<u8> {
         let id = self.next_id;
         self.next_id += 1;
-        self.pushed
-            .insert(id, (self.now, stream(flow, kind), kind == 12));
+        self.pushed.insert(
+            id,
+            Pushed {
+                at: self.now,
+                stream: stream(flow, kind),
+                pure_ack: kind == 12,
+            },
+        );
         frame(flow, kind, id)
     }
 
@@ -188,7 +201,7 @@ impl Harness {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
 
     #[test]
     fn scheduler_invariants(cfg in config(), ops in prop::collection::vec(op(), 1..300)) {
