@@ -85,7 +85,10 @@ impl SchedulerSection {
     /// Converts to the core's units and checks every bound.
     pub(crate) fn to_core(&self) -> anyhow::Result<CoreConfig> {
         if !(self.delay_us.is_finite() && self.delay_us >= 0.0) {
-            anyhow::bail!("invalid `delay_us`: {} is not a non-negative number", self.delay_us);
+            anyhow::bail!(
+                "invalid `delay_us`: {} is not a non-negative number",
+                self.delay_us
+            );
         }
         let cfg = CoreConfig {
             delay_ns: (self.delay_us * 1_000.0).round() as u64,

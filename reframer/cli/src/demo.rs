@@ -149,7 +149,10 @@ pub(crate) fn run(a: &DemoArgs) -> anyhow::Result<()> {
     let sched_s = t0.elapsed().as_secs_f64();
     let st = s.stats();
     let n = st.packets_in as f64;
-    println!("Reframer demo: {} packets, {} flows, window {} us", st.packets_in, st.flows_created, a.delay_us);
+    println!(
+        "Reframer demo: {} packets, {} flows, window {} us",
+        st.packets_in, st.flows_created, a.delay_us
+    );
     println!(
         "  locality (SLF)   in {:.2}  ->  out {:.2}   ({:.2}x longer same-flow runs)",
         st.locality_in.slf(),

@@ -95,7 +95,16 @@ impl SchedFlags {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { s.$f = v; } )* };
         }
-        set!(delay_us, max_burst, max_tx_burst, max_flows, max_buffered_packets, flow_table_capacity, flow_timeout_ms, priority);
+        set!(
+            delay_us,
+            max_burst,
+            max_tx_burst,
+            max_flows,
+            max_buffered_packets,
+            flow_table_capacity,
+            flow_timeout_ms,
+            priority
+        );
         s.first_packet_bypass &= !self.no_first_packet_bypass;
         s.bypass_syn |= self.bypass_syn;
         s.tcp_ack_coalescing |= self.tcp_ack_coalescing;
@@ -160,7 +169,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if let Some(p) = &cli.summary_json {
         let extra = offline::extra(&report, &input, &output, &core);
-        summary::write_json(p, &summary::summary_json(&report.stats, report.elapsed_s, extra))?;
+        summary::write_json(
+            p,
+            &summary::summary_json(&report.stats, report.elapsed_s, extra),
+        )?;
     }
     Ok(())
 }

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-
 use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::pcap::{PcapReader, PcapWriter};
 use serde_json::{json, Map};
@@ -98,7 +97,12 @@ fn drain(
 }
 
 /// Extra summary fields of the offline mode.
-pub(crate) fn extra(r: &OfflineReport, input: &Path, output: &Path, cfg: &Config) -> Map<String, serde_json::Value> {
+pub(crate) fn extra(
+    r: &OfflineReport,
+    input: &Path,
+    output: &Path,
+    cfg: &Config,
+) -> Map<String, serde_json::Value> {
     let mut m = Map::new();
     m.insert("mode".into(), json!("offline"));
     m.insert("input".into(), json!(input.display().to_string()));
@@ -107,8 +111,11 @@ pub(crate) fn extra(r: &OfflineReport, input: &Path, output: &Path, cfg: &Config
     m.insert("clamped_timestamps".into(), json!(r.clamped_timestamps));
     m.insert(
         "mpps".into(),
-        json!(if r.elapsed_s > 0.0 { r.stats.packets_in as f64 / r.elapsed_s / 1e6 } else { 0.0 }),
+        json!(if r.elapsed_s > 0.0 {
+            r.stats.packets_in as f64 / r.elapsed_s / 1e6
+        } else {
+            0.0
+        }),
     );
     m
 }
-

@@ -27,7 +27,10 @@ pub(crate) fn summary_json(stats: &Stats, elapsed_s: f64, extra: Map<String, Val
     m.insert("bursts".into(), json!(stats.bursts));
     m.insert("acks_coalesced".into(), json!(stats.acks_coalesced));
     m.insert("flows_aged".into(), json!(stats.flows_aged));
-    m.insert("bypassed_by_reason".into(), by_reason(stats.bypassed.iter()));
+    m.insert(
+        "bypassed_by_reason".into(),
+        by_reason(stats.bypassed.iter()),
+    );
     m.insert("dropped_by_reason".into(), by_reason(stats.dropped.iter()));
     m.insert("flushes_by_reason".into(), by_reason(stats.flushes.iter()));
     m.insert("elapsed_s".into(), json!(elapsed_s));
@@ -53,10 +56,21 @@ pub(crate) fn write_json(path: &Path, v: &Value) -> anyhow::Result<()> {
 /// A few lines for a person, on stderr.
 pub(crate) fn print_human(stats: &Stats, elapsed_s: f64) {
     let nonzero = |it: &mut dyn Iterator<Item = (&'static str, u64)>| {
-        let v: Vec<String> = it.filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect();
-        if v.is_empty() { "none".to_owned() } else { v.join(", ") }
+        let v: Vec<String> = it
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join(", ")
+        }
     };
-    let rate = if elapsed_s > 0.0 { stats.packets_in as f64 / elapsed_s / 1e6 } else { 0.0 };
+    let rate = if elapsed_s > 0.0 {
+        stats.packets_in as f64 / elapsed_s / 1e6
+    } else {
+        0.0
+    };
     eprintln!(
         "packets   in {} out {} | flows {} | bursts {} | {:.2} Mpps over {:.3} s",
         stats.packets_in, stats.packets_out, stats.flows_created, stats.bursts, rate, elapsed_s

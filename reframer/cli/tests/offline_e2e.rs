@@ -87,7 +87,10 @@ fn offline_run_keeps_every_packet_in_flow_order_within_the_window() {
         .unwrap();
     ok(&o);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("SLF in"), "human summary on stderr: {stderr}");
+    assert!(
+        stderr.contains("SLF in"),
+        "human summary on stderr: {stderr}"
+    );
 
     let output = read_all(&out);
     assert_eq!(output.len(), input.len(), "no packet lost or duplicated");
@@ -104,10 +107,19 @@ fn offline_run_keeps_every_packet_in_flow_order_within_the_window() {
             assert!(i > p, "flow {flow}: {i} after {p}");
         }
     }
-    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
     for k in [
-        "packets_in", "packets_out", "bypassed", "dropped", "flows", "slf_in", "slf_out",
-        "hold_us_p50", "hold_us_p99", "hold_us_max",
+        "packets_in",
+        "packets_out",
+        "bypassed",
+        "dropped",
+        "flows",
+        "slf_in",
+        "slf_out",
+        "hold_us_p50",
+        "hold_us_p99",
+        "hold_us_max",
     ] {
         assert!(j.get(k).is_some(), "summary has {k}: {j}");
     }
@@ -115,13 +127,21 @@ fn offline_run_keeps_every_packet_in_flow_order_within_the_window() {
     assert_eq!(j["packets_out"], 2000);
     assert_eq!(j["flows"], 50);
     assert_eq!(j["dropped"], 0);
-    assert!(j["slf_out"].as_f64().unwrap() > 2.0 * j["slf_in"].as_f64().unwrap(), "{j}");
+    assert!(
+        j["slf_out"].as_f64().unwrap() > 2.0 * j["slf_in"].as_f64().unwrap(),
+        "{j}"
+    );
     assert!(j["hold_us_max"].as_f64().unwrap() <= 64.0);
 
     // Deterministic: the same input and settings give the same bytes.
     let out2 = d.join("out2.pcap");
     ok(&bin()
-        .args(["--input", inp.to_str().unwrap(), "--output", out2.to_str().unwrap()])
+        .args([
+            "--input",
+            inp.to_str().unwrap(),
+            "--output",
+            out2.to_str().unwrap(),
+        ])
         .args(["--delay-us", "64", "-q"])
         .output()
         .unwrap());
@@ -144,7 +164,9 @@ fn microsecond_input_and_config_file() {
     .build();
     let mut bytes = Vec::new();
     bytes.extend_from_slice(&0xA1B2_C3D4u32.to_le_bytes());
-    bytes.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 1, 0, 0, 0]);
+    bytes.extend_from_slice(&[
+        2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 1, 0, 0, 0,
+    ]);
     for (i, us) in [(0u32, 5u32), (1, 15), (2, 17)] {
         let _ = i;
         bytes.extend_from_slice(&3u32.to_le_bytes());
@@ -164,7 +186,10 @@ fn microsecond_input_and_config_file() {
         ),
     )
     .unwrap();
-    ok(&bin().args(["-c", cfg.to_str().unwrap(), "-q"]).output().unwrap());
+    ok(&bin()
+        .args(["-c", cfg.to_str().unwrap(), "-q"])
+        .output()
+        .unwrap());
     let out = read_all(&d.join("out.pcap"));
     let times: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
     // First packet bypasses; the other two leave together at 15 µs + 100 µs.
@@ -176,7 +201,10 @@ fn fails_with(args: &[&str], needle: &str) {
     let o = bin().args(args).output().unwrap();
     assert!(!o.status.success(), "{args:?} should fail");
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains(needle), "{args:?}: stderr `{e}` lacks `{needle}`");
+    assert!(
+        e.contains(needle),
+        "{args:?}: stderr `{e}` lacks `{needle}`"
+    );
     assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
 }
 
@@ -186,19 +214,38 @@ fn bad_input_flags_and_configs_get_one_clear_line() {
     let missing = d.join("missing.pcap");
     let out = d.join("o.pcap");
     fails_with(
-        &["--input", missing.to_str().unwrap(), "--output", out.to_str().unwrap()],
+        &[
+            "--input",
+            missing.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
         "missing.pcap",
     );
     let junk = d.join("junk.pcap");
     std::fs::write(&junk, b"this is not a pcap at all").unwrap();
-    fails_with(&["--input", junk.to_str().unwrap(), "--output", out.to_str().unwrap()], "bad magic");
-    fails_with(&["--input", "tap:x", "--output", out.to_str().unwrap()], "unknown kind `tap`");
+    fails_with(
+        &[
+            "--input",
+            junk.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        "bad magic",
+    );
+    fails_with(
+        &["--input", "tap:x", "--output", out.to_str().unwrap()],
+        "unknown kind `tap`",
+    );
     fails_with(&["--max-burst", "0", "--check"], "max_burst");
     fails_with(&["--priority", "loud", "--check"], "priority");
     fails_with(&["--delay-us=-3", "--check"], "delay_us");
     let cfg = d.join("bad.toml");
     std::fs::write(&cfg, "[scheduler]\ndelay = 64\n").unwrap();
-    fails_with(&["-c", cfg.to_str().unwrap(), "--check"], "unknown field `delay`");
+    fails_with(
+        &["-c", cfg.to_str().unwrap(), "--check"],
+        "unknown field `delay`",
+    );
     fails_with(&["-c", d.join("nope.toml").to_str().unwrap()], "nope.toml");
     fails_with(&[], "nothing to do");
     std::fs::remove_dir_all(d).unwrap();
@@ -211,10 +258,16 @@ fn print_default_config_round_trips_through_check() {
     ok(&o);
     let p = d.join("default.toml");
     std::fs::write(&p, &o.stdout).unwrap();
-    ok(&bin().args(["-c", p.to_str().unwrap(), "--check"]).output().unwrap());
+    ok(&bin()
+        .args(["-c", p.to_str().unwrap(), "--check"])
+        .output()
+        .unwrap());
     // The shipped config is the printed one.
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/offline-pcap.toml");
-    ok(&bin().args(["-c", shipped.to_str().unwrap(), "--check"]).output().unwrap());
+    ok(&bin()
+        .args(["-c", shipped.to_str().unwrap(), "--check"])
+        .output()
+        .unwrap());
     std::fs::remove_dir_all(d).unwrap();
 }
 
@@ -223,5 +276,8 @@ fn demo_runs_and_improves_locality() {
     let o = bin().args(["demo", "--packets", "50000"]).output().unwrap();
     ok(&o);
     let s = String::from_utf8_lossy(&o.stdout);
-    assert!(s.contains("locality (SLF)") && s.contains("hold time") && s.contains("Mpps"), "{s}");
+    assert!(
+        s.contains("locality (SLF)") && s.contains("hold time") && s.contains("Mpps"),
+        "{s}"
+    );
 }

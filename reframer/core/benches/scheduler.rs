@@ -54,7 +54,12 @@ fn baseline(seq: &[u32], pool: &mut Vec<Vec<u8>>) -> f64 {
     t.elapsed().as_secs_f64() * 1e9 / seq.len() as f64
 }
 
-fn scheduled(s: &mut Scheduler<Vec<u8>>, seq: &[u32], pool: &mut Vec<Vec<u8>>, now: &mut u64) -> f64 {
+fn scheduled(
+    s: &mut Scheduler<Vec<u8>>,
+    seq: &[u32],
+    pool: &mut Vec<Vec<u8>>,
+    now: &mut u64,
+) -> f64 {
     let mut out = Vec::with_capacity(BATCH);
     let mut batch = Vec::with_capacity(BATCH);
     let t = Instant::now();
@@ -82,7 +87,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let (packets, reps) = if quick { (1_000_000, 3) } else { (4_000_000, 5) };
+    let (packets, reps) = if quick {
+        (1_000_000, 3)
+    } else {
+        (4_000_000, 5)
+    };
     // `--flows N` runs one size only (e.g. under cachegrind).
     let only: Option<u32> = args
         .iter()
@@ -90,12 +99,18 @@ fn main() {
         .and_then(|i| args.get(i + 1)?.parse().ok());
     let sizes: Vec<u32> = only.map_or_else(|| vec![10_000, 100_000, 1_000_000], |n| vec![n]);
     println!("Reframer scheduler benchmark: uniform random interleaving, T = 64 us, virtual 10 Mpps, batches of {BATCH}");
-    println!("{packets} packets per run, median of {reps} runs (baseline and scheduler alternate)\n");
-    println!("| flows | pass-through ns/pkt (Mpps) | scheduler ns/pkt (Mpps) | ratio | SLF in -> out |");
+    println!(
+        "{packets} packets per run, median of {reps} runs (baseline and scheduler alternate)\n"
+    );
+    println!(
+        "| flows | pass-through ns/pkt (Mpps) | scheduler ns/pkt (Mpps) | ratio | SLF in -> out |"
+    );
     println!("|---|---|---|---|---|");
     for flows in sizes {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(flows));
-        let seq: Vec<u32> = (0..packets).map(|_| (rng.next() % u64::from(flows)) as u32).collect();
+        let seq: Vec<u32> = (0..packets)
+            .map(|_| (rng.next() % u64::from(flows)) as u32)
+            .collect();
         let cfg = Config {
             delay_ns: 64_000,
             flow_table_capacity: flows + flows / 4,

@@ -20,12 +20,17 @@ use crate::wire::{self, FlowKey, Parsed};
 const AGE_BUDGET: usize = 64;
 /// Slots examined when the table is full and a new flow needs room.
 const AGE_BUDGET_FULL: usize = 256;
+/// Round entries that fit the index part of a sort key.
+const ROUND_INDEX_LIMIT: u64 = 1 << 24;
+/// Largest priority value (40 bits).
+const PRIO_MAX: u64 = (1 << 40) - 1;
 /// Batch size for lookups with prefetch.
 const PREFETCH_BATCH: usize = 32;
 
+/// A closed window waiting in the current round (its fields stay in the ring until emitted).
 #[derive(Clone, Copy)]
 struct RoundItem {
-    window: Window,
+    pos: u32,
     reason: FlushReason,
 }
 
@@ -40,8 +45,8 @@ pub struct Scheduler<P> {
     max_out: usize,
     discarded: VecDeque<P>,
     round: Vec<RoundItem>,
-    /// `(priority, index into round)`: sorted instead of the larger items.
-    order: Vec<(i64, u32)>,
+    /// Sort keys `priority << 24 | index into round`: sorted instead of the larger items.
+    order: Vec<u64>,
     burst: Vec<P>,
     coalescer: Coalescer<P>,
     batch: Vec<(P, Parsed, u64)>,
@@ -255,7 +260,9 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     fn enqueue(&mut self, slot: u32, pkt: P, now: u64) {
         while self.slab.is_full() {
-            let Some(front) = self.ring.front() else { break };
+            let Some(front) = self.ring.front() else {
+                break;
+            };
             self.release_now(front, FlushReason::Memory, now);
         }
         let idx = self.slab.insert(pkt, now);
@@ -363,54 +370,75 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     /// Closes a window and adds it to the current round.
     fn collect(&mut self, pos: u32, reason: FlushReason, now: u64) {
-        let window = self.ring.take(pos);
-        let prio = match self.cfg.priority {
-            Priority::Sent => -i64::from(window.sent),
-            Priority::Delay => now.saturating_sub(window.open_ns) as i64,
-            Priority::First => i64::from(coarse(now).wrapping_sub(window.first_seen)),
+        let window = *self.ring.get(pos);
+        self.ring.close(pos);
+        // Ascending keys, as SFMaker's multiset; all fit in 40 bits.
+        let prio: u64 = match self.cfg.priority {
+            Priority::Sent => u64::from(u32::MAX - window.sent),
+            Priority::Delay => (now.saturating_sub(window.open_ns) / 1_000).min(PRIO_MAX),
+            Priority::First => u64::from(coarse(now).wrapping_sub(window.first_seen)),
         };
         self.buffered_flows -= 1;
-        self.order.push((prio, self.round.len() as u32));
-        self.round.push(RoundItem { window, reason });
+        let idx = self.round.len() as u64;
+        // The index makes keys unique (so an unstable sort keeps window order on ties); rounds
+        // longer than 2^24 windows only happen on a flush and keep window order.
+        self.order.push(if idx < ROUND_INDEX_LIMIT {
+            prio << 24 | idx
+        } else {
+            u64::MAX
+        });
+        self.round.push(RoundItem { pos, reason });
     }
 
     /// Orders the round's bursts and moves their packets to the TX queue.
     fn emit_round(&mut self, now: u64) {
-        // (priority, arrival index) keys are unique, so an unstable sort is stable here.
-        if !self.order.is_sorted() {
-            self.order.sort_unstable();
-        }
         let order = std::mem::take(&mut self.order);
-        for &(_, i) in &order {
-            self.emit_burst(self.round[i as usize], now);
+        if self.round.len() as u64 <= ROUND_INDEX_LIMIT && !order.is_sorted() {
+            let mut order = order;
+            order.sort_unstable();
+            for &k in &order {
+                self.emit_burst(self.round[(k & (ROUND_INDEX_LIMIT - 1)) as usize], now);
+            }
+            self.order = order;
+        } else {
+            for i in 0..self.round.len() {
+                self.emit_burst(self.round[i], now);
+            }
+            self.order = order;
         }
-        self.order = order;
         self.order.clear();
         self.round.clear();
         self.stats.rounds += 1;
     }
 
     fn emit_burst(&mut self, item: RoundItem, now: u64) {
-        let w = item.window;
+        let w = *self.ring.get(item.pos);
         self.stats.flushes.add(item.reason, 1);
         self.stats.bursts += 1;
-        let mut burst = std::mem::take(&mut self.burst);
+        let id = Some(u64::from(w.tag));
         let mut idx = w.head;
+        if !self.cfg.tcp_ack_coalescing {
+            for _ in 0..w.count {
+                let (pkt, next, enq) = self.slab.take(idx);
+                self.stats.record_hold(now.saturating_sub(enq));
+                self.emit(pkt, id);
+                idx = next;
+            }
+            return;
+        }
+        let mut burst = std::mem::take(&mut self.burst);
         for _ in 0..w.count {
             let (pkt, next, enq) = self.slab.take(idx);
             self.stats.record_hold(now.saturating_sub(enq));
             burst.push(pkt);
             idx = next;
         }
-        if self.cfg.tcp_ack_coalescing {
-            let discarded = &mut self.discarded;
-            let o = self
-                .coalescer
-                .run(&mut burst, self.cfg.tcp_reorder, |p| discarded.push_back(p));
-            self.stats.acks_coalesced += o.removed;
-            self.stats.bursts_reordered += u64::from(o.reordered);
-        }
-        let id = Some(u64::from(w.tag));
+        let discarded = &mut self.discarded;
+        let o = self
+            .coalescer
+            .run(&mut burst, self.cfg.tcp_reorder, |p| discarded.push_back(p));
+        self.stats.acks_coalesced += o.removed;
+        self.stats.bursts_reordered += u64::from(o.reordered);
         for pkt in burst.drain(..) {
             self.emit(pkt, id);
         }

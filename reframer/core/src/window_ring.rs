@@ -74,7 +74,8 @@ impl WindowRing {
     /// True when `pos` is a live window owned by table slot `slot`.
     #[inline]
     pub(crate) fn is_open(&self, pos: u32, slot: u32) -> bool {
-        pos.wrapping_sub(self.head) < self.tail.wrapping_sub(self.head) && self.get(pos).slot == slot
+        pos.wrapping_sub(self.head) < self.tail.wrapping_sub(self.head)
+            && self.get(pos).slot == slot
     }
 
     /// Position of the oldest live window.
@@ -94,14 +95,14 @@ impl WindowRing {
         pos
     }
 
-    /// Closes the window at `pos` and returns it.
+    /// Closes the window at `pos`. Its fields stay readable until the next `push` (the
+    /// caller emits the burst before buffering anything else).
     #[inline]
-    pub(crate) fn take(&mut self, pos: u32) -> Window {
-        let w = std::mem::replace(self.get_mut(pos), DEAD);
+    pub(crate) fn close(&mut self, pos: u32) {
+        self.get_mut(pos).slot = NIL;
         while self.head != self.tail && self.buf[self.head as usize & self.mask].slot == NIL {
             self.head = self.head.wrapping_add(1);
         }
-        w
     }
 
     /// Squeezes out dead windows, keeping order, and re-points the flows at their new places.

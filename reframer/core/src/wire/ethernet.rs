@@ -16,6 +16,7 @@ pub(crate) const MAX_VLAN_TAGS: usize = 4;
 const HEADER_LEN: usize = 14;
 
 /// Returns the inner EtherType and the offset of the L3 header.
+#[inline]
 pub(crate) fn payload(frame: &[u8]) -> Option<(u16, usize)> {
     if frame.len() < HEADER_LEN {
         return None;

@@ -43,6 +43,7 @@ impl FlowKey {
     };
 
     /// An IPv4 5-tuple.
+    #[inline]
     pub fn v4(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, proto: u8) -> Self {
         let mut k = Self {
             sport,

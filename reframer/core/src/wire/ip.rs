@@ -16,6 +16,7 @@ const EXT_MOBILITY: u8 = 135;
 const EXT_HIP: u8 = 139;
 const EXT_SHIM6: u8 = 140;
 
+#[inline]
 pub(crate) fn parse_ipv4(frame: &[u8], off: usize) -> Parsed {
     let Some(h) = frame.get(off..off + 20) else {
         return Parsed::bypass(BypassReason::Truncated);

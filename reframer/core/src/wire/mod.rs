@@ -88,6 +88,7 @@ impl Parsed {
 }
 
 /// Classifies an Ethernet frame (with up to [`ethernet::MAX_VLAN_TAGS`] 802.1Q/802.1ad tags).
+#[inline]
 pub fn parse(frame: &[u8]) -> Parsed {
     let Some((ethertype, l3_off)) = ethernet::payload(frame) else {
         return Parsed::bypass(BypassReason::Truncated);

@@ -7,6 +7,7 @@ const TCP_MIN: usize = 20;
 const UDP_LEN: usize = 8;
 
 /// Parses the L4 header at `l4` inside `ip` (already cut at the IP datagram's end).
+#[inline]
 pub(crate) fn parse(
     ip: &[u8],
     l3: usize,
