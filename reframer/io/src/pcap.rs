@@ -276,7 +276,9 @@ mod tests {
         let p = tmp("be.pcap");
         let mut f = Vec::new();
         f.extend_from_slice(&MAGIC_US.to_be_bytes());
-        f.extend_from_slice(&[0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 1]);
+        f.extend_from_slice(&[
+            0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 1,
+        ]);
         f.extend_from_slice(&7u32.to_be_bytes());
         f.extend_from_slice(&250u32.to_be_bytes());
         f.extend_from_slice(&2u32.to_be_bytes());

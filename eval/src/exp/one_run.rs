@@ -1,0 +1,74 @@
+//! `eval one-run`: a single reduced configuration, for wrapping in `valgrind --tool=cachegrind`.
+
+use crate::drive;
+use crate::exp::in_chain;
+use crate::nf::Chain;
+use crate::trace::campus::{self, CampusParams};
+use crate::trace::{motivation, Frame};
+use anyhow::Result;
+use std::hint::black_box;
+
+/// E2: the motivation trace through the chain (or only built, with `skip_chain`).
+pub fn e2(clients: u32, packets: u32, interleave: u32, seed: u64, skip_chain: bool) -> u64 {
+    let trace = motivation::generate(
+        clients,
+        packets,
+        interleave,
+        crate::exp::nf_cost::FRAME_LEN,
+        seed,
+    );
+    let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
+    if !skip_chain {
+        let mut chain = Chain::paper(clients as usize * 2, false);
+        for (i, f) in frames.iter().enumerate() {
+            let mut g = *f;
+            let w = g.wire_len;
+            black_box(chain.process(g.as_mut(), w, i as u64));
+        }
+        black_box(chain.stats.digest);
+    }
+    frames.len() as u64
+}
+
+/// E3: a short campus trace (30 segments, short warm-up) through the chain in arrival order, or
+/// through Reframer + chain when `delay_us` is given.
+/// With `reframer_only`, the scheduler runs without the chain (Reframer's own cost).
+pub fn e3(
+    duration_ms: u64,
+    delay_us: Option<u64>,
+    seed: u64,
+    skip_chain: bool,
+    reframer_only: bool,
+    count_only: bool,
+) -> Result<u64> {
+    let params = CampusParams {
+        warmup_s: 0.2,
+        ..CampusParams::default()
+    };
+    let trace = campus::generate(&params, 30, duration_ms * 1_000_000, seed);
+    if count_only {
+        return Ok(trace.pkts.len() as u64);
+    }
+    let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
+    let cap = trace.distinct_flows() * 2;
+    if !skip_chain {
+        match delay_us {
+            None => {
+                black_box(in_chain::baseline(&frames, cap));
+            }
+            Some(d) if reframer_only => {
+                black_box(in_chain::reframer_only(&trace, &frames, cap, d)?);
+            }
+            Some(d) => {
+                black_box(in_chain::fused(&trace, &frames, cap, d)?);
+            }
+        }
+    } else if let Some(d) = delay_us {
+        // Keep the scheduler's set-up cost (table allocation) out of the difference too.
+        black_box(drive::scheduler::<Frame>(drive::paper_config(
+            d * 1000,
+            cap,
+        ))?);
+    }
+    Ok(frames.len() as u64)
+}
