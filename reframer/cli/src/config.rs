@@ -103,6 +103,7 @@ impl SchedulerSection {
             bypass_syn: self.bypass_syn,
             tcp_ack_coalescing: self.tcp_ack_coalescing,
             tcp_reorder: self.tcp_reorder,
+            snapped_frames: false,
         };
         cfg.validate()?;
         Ok(cfg)

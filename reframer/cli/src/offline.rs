@@ -26,20 +26,39 @@ pub(crate) fn pcap_path(spec: &str, what: &str) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Replays `input` through the scheduler into `output`.
+/// Replays `input` through the scheduler into `output`. A snap-length capture (records
+/// shorter than their wire length) is detected on its first record and classified on headers.
 pub(crate) fn run(input: &Path, output: &Path, cfg: &Config) -> anyhow::Result<OfflineReport> {
     let mut reader = PcapReader::open(input)?;
     let mut writer = PcapWriter::create(output)?;
+    let mut first = Vec::new();
+    let first_ts = reader.next_into(&mut first)?;
+    let mut cfg = cfg.clone();
+    let snapped = first_ts.is_some() && (first.len() as u32) < reader.last_orig_len();
+    if snapped && !cfg.snapped_frames {
+        eprintln!(
+            "note: {} is a snap-length capture (records shorter than their wire length): classifying on headers",
+            input.display()
+        );
+        cfg.snapped_frames = true;
+    }
     let mut s: Scheduler<Vec<u8>> = Scheduler::new(cfg.clone())?;
     let mut pool: Vec<Vec<u8>> = Vec::with_capacity(1024);
     let mut batch = Vec::with_capacity(cfg.max_tx_burst);
     let mut now = 0u64;
     let mut clamped = 0u64;
     let started = Instant::now();
+    let mut pending = first_ts.map(|ts| (ts, first));
     loop {
-        let mut buf = pool.pop().unwrap_or_default();
-        let Some(ts) = reader.next_into(&mut buf)? else {
-            break;
+        let (ts, buf) = match pending.take() {
+            Some(p) => p,
+            None => {
+                let mut buf = pool.pop().unwrap_or_default();
+                match reader.next_into(&mut buf)? {
+                    Some(ts) => (ts, buf),
+                    None => break,
+                }
+            }
         };
         // Capture clocks can step back a little; time never goes backwards here.
         if ts < now {

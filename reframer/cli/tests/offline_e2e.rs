@@ -281,3 +281,40 @@ fn demo_runs_and_improves_locality() {
         "{s}"
     );
 }
+
+#[test]
+fn snap_length_captures_are_classified_on_headers() {
+    let d = tmpdir("snap");
+    let (full, inp, out, js) = (
+        d.join("full.pcap"),
+        d.join("in.pcap"),
+        d.join("o.pcap"),
+        d.join("s.json"),
+    );
+    let pkts = write_trace(&full, 20, 10);
+    let mut w = PcapWriter::create(&inp).unwrap();
+    for (t, f) in &pkts {
+        // Headers only: Ethernet + IPv4 + UDP (42 B) or TCP (54 B).
+        let hdr = if f[23] == 17 { 42 } else { 54 };
+        w.write_snapped(*t, &f[..hdr], f.len()).unwrap();
+    }
+    w.finish().unwrap();
+    let o = bin()
+        .args([
+            "--input",
+            inp.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .args(["--delay-us", "64", "--summary-json", js.to_str().unwrap()])
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("snap-length capture"));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
+    assert_eq!(j["bypassed_by_reason"]["truncated"], 0, "{j}");
+    assert_eq!(j["flows"], 20);
+    assert!(j["slf_out"].as_f64().unwrap() > 2.0, "{j}");
+    std::fs::remove_dir_all(d).unwrap();
+}

@@ -22,8 +22,13 @@ struct Seg {
     pure_ack: bool,
 }
 
-fn seg(frame: &[u8]) -> Option<Seg> {
-    let Parsed::Flow(info) = wire::parse(frame) else {
+fn seg(frame: &[u8], snapped: bool) -> Option<Seg> {
+    let parsed = if snapped {
+        wire::parse_snapped(frame)
+    } else {
+        wire::parse(frame)
+    };
+    let Parsed::Flow(info) = parsed else {
         return None;
     };
     if !info.is_tcp() {
@@ -68,6 +73,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Coalescer<P> {
         &mut self,
         burst: &mut Vec<P>,
         reorder: bool,
+        snapped: bool,
         mut discard: impl FnMut(P),
     ) -> Outcome {
         let mut out = Outcome {
@@ -78,7 +84,8 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Coalescer<P> {
             return out;
         }
         self.segs.clear();
-        self.segs.extend(burst.iter().map(|p| seg(p.as_ref())));
+        self.segs
+            .extend(burst.iter().map(|p| seg(p.as_ref(), snapped)));
         // Anything we cannot read as TCP is left exactly as it is.
         if self.segs.iter().any(Option::is_none) {
             return out;

@@ -14,6 +14,7 @@
 //! | `max_buffered_packets` | none (SFMaker is unbounded) | 65536 | packet memory bound; when full the oldest window goes out |
 //! | `flow_table_capacity` | `FlowIPManagerIMP CAPACITY` | 262144 | tracked flows; new flows beyond it bypass |
 //! | `flow_timeout_ns` | none (never aged in SFMaker) | 10 s | idle entries are aged out; a returning flow is new again |
+//! | `snapped_frames` | none | off | classify frames cut short by a capture's snap length on their headers |
 
 use thiserror::Error;
 
@@ -83,6 +84,9 @@ pub struct Config {
     pub tcp_ack_coalescing: bool,
     /// Sort TCP bursts by sequence number (only with coalescing).
     pub tcp_reorder: bool,
+    /// Frames may be shorter than their IP length (a snap-length capture): classify them on
+    /// their headers instead of passing them through as truncated.
+    pub snapped_frames: bool,
 }
 
 impl Default for Config {
@@ -100,6 +104,7 @@ impl Default for Config {
             bypass_syn: false,
             tcp_ack_coalescing: false,
             tcp_reorder: false,
+            snapped_frames: false,
         }
     }
 }

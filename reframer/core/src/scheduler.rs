@@ -155,7 +155,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     /// Classifies one frame and buffers or passes it.
     pub fn push(&mut self, pkt: P, now: u64) {
-        let parsed = wire::parse(pkt.as_ref());
+        let parsed = self.classify(pkt.as_ref());
         let hash = flow_hash(&parsed);
         self.handle(pkt, parsed, hash, now);
         self.release_expired(now);
@@ -168,7 +168,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         let mut batch = std::mem::take(&mut self.batch);
         loop {
             batch.extend(it.by_ref().take(PREFETCH_BATCH).map(|p| {
-                let parsed = wire::parse(p.as_ref());
+                let parsed = self.classify(p.as_ref());
                 let hash = flow_hash(&parsed);
                 self.table.prefetch(hash);
                 (p, parsed, hash)
@@ -199,6 +199,15 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// Releases everything buffered, counted as shutdown.
     pub fn shutdown(&mut self, now: u64) {
         self.release_all(now, FlushReason::Shutdown);
+    }
+
+    #[inline]
+    fn classify(&self, frame: &[u8]) -> Parsed {
+        if self.cfg.snapped_frames {
+            wire::parse_snapped(frame)
+        } else {
+            wire::parse(frame)
+        }
     }
 
     fn handle(&mut self, pkt: P, parsed: Parsed, hash: u64, now: u64) {
@@ -434,9 +443,12 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             idx = next;
         }
         let discarded = &mut self.discarded;
-        let o = self
-            .coalescer
-            .run(&mut burst, self.cfg.tcp_reorder, |p| discarded.push_back(p));
+        let o = self.coalescer.run(
+            &mut burst,
+            self.cfg.tcp_reorder,
+            self.cfg.snapped_frames,
+            |p| discarded.push_back(p),
+        );
         self.stats.acks_coalesced += o.removed;
         self.stats.bursts_reordered += u64::from(o.reordered);
         for pkt in burst.drain(..) {

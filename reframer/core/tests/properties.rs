@@ -62,6 +62,7 @@ fn config() -> impl Strategy<Value = Config> {
                 bypass_syn: syn,
                 tcp_ack_coalescing: co,
                 tcp_reorder: co && re,
+                snapped_frames: false,
             },
         )
 }

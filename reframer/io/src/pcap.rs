@@ -45,6 +45,7 @@ pub struct PcapReader {
     nanos: bool,
     offset: u64,
     records: u64,
+    last_orig_len: u32,
 }
 
 impl PcapReader {
@@ -84,6 +85,7 @@ impl PcapReader {
             nanos,
             offset: 24,
             records: 0,
+            last_orig_len: 0,
         };
         let link = this.u32(&h[20..24]);
         if link & 0xFFFF != LINKTYPE_ETHERNET {
@@ -101,6 +103,11 @@ impl PcapReader {
         } else {
             v
         }
+    }
+
+    /// Wire length of the last record read (more than its bytes in a snap-length capture).
+    pub fn last_orig_len(&self) -> u32 {
+        self.last_orig_len
     }
 
     /// True for a nanosecond-resolution capture.
@@ -131,6 +138,7 @@ impl PcapReader {
         let secs = u64::from(self.u32(&h[0..4]));
         let frac = u64::from(self.u32(&h[4..8]));
         let caplen = self.u32(&h[8..12]);
+        self.last_orig_len = self.u32(&h[12..16]);
         if caplen > MAX_RECORD {
             return Err(self.format(format!(
                 "record {} at byte {} claims {caplen} bytes (limit {MAX_RECORD}); file is corrupt",
@@ -220,13 +228,23 @@ impl PcapWriter {
 
     /// Appends one frame stamped `ts_ns`.
     pub fn write(&mut self, ts_ns: u64, frame: &[u8]) -> Result<(), PcapError> {
+        self.write_snapped(ts_ns, frame, frame.len())
+    }
+
+    /// Appends the first bytes of a frame whose wire length was `orig_len` (snap length).
+    pub fn write_snapped(
+        &mut self,
+        ts_ns: u64,
+        frame: &[u8],
+        orig_len: usize,
+    ) -> Result<(), PcapError> {
         let secs = u32::try_from(ts_ns / 1_000_000_000).unwrap_or(u32::MAX);
         let len = frame.len().min(MAX_RECORD as usize) as u32;
         let mut h = [0u8; 16];
         h[0..4].copy_from_slice(&secs.to_le_bytes());
         h[4..8].copy_from_slice(&((ts_ns % 1_000_000_000) as u32).to_le_bytes());
         h[8..12].copy_from_slice(&len.to_le_bytes());
-        h[12..16].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+        h[12..16].copy_from_slice(&(orig_len.max(frame.len()) as u32).to_le_bytes());
         self.w
             .write_all(&h)
             .and_then(|()| self.w.write_all(&frame[..len as usize]))

@@ -17,7 +17,7 @@ const EXT_HIP: u8 = 139;
 const EXT_SHIM6: u8 = 140;
 
 #[inline]
-pub(crate) fn parse_ipv4(frame: &[u8], off: usize) -> Parsed {
+pub(crate) fn parse_ipv4(frame: &[u8], off: usize, snapped: bool) -> Parsed {
     let Some(h) = frame.get(off..off + 20) else {
         return Parsed::bypass(BypassReason::Truncated);
     };
@@ -30,9 +30,10 @@ pub(crate) fn parse_ipv4(frame: &[u8], off: usize) -> Parsed {
         return Parsed::bypass(BypassReason::Malformed);
     }
     let end = off + total;
-    if frame.len() < end {
+    if frame.len() < end && !snapped {
         return Parsed::bypass(BypassReason::Truncated);
     }
+    let avail = end.min(frame.len());
     let proto = h[9];
     let frag = u16::from_be_bytes([h[6], h[7]]);
     let more_fragments = frag & 0x2000 != 0;
@@ -46,7 +47,7 @@ pub(crate) fn parse_ipv4(frame: &[u8], off: usize) -> Parsed {
     let ports = |p: &[u8]| Some((be16(p, l4)?, be16(p, l4 + 2)?));
     if more_fragments || frag_offset != 0 {
         let key = if frag_offset == 0 {
-            ports(&frame[..end]).map(|(s, d)| FlowKey::v4(src, dst, s, d, proto))
+            ports(&frame[..avail]).map(|(s, d)| FlowKey::v4(src, dst, s, d, proto))
         } else {
             None
         };
@@ -55,12 +56,12 @@ pub(crate) fn parse_ipv4(frame: &[u8], off: usize) -> Parsed {
             key,
         };
     }
-    transport::parse(&frame[..end], off, l4, proto, |s, d| {
+    transport::parse(&frame[..avail], end, off, l4, proto, |s, d| {
         FlowKey::v4(src, dst, s, d, proto)
     })
 }
 
-pub(crate) fn parse_ipv6(frame: &[u8], off: usize) -> Parsed {
+pub(crate) fn parse_ipv6(frame: &[u8], off: usize, snapped: bool) -> Parsed {
     let Some(h) = frame.get(off..off + 40) else {
         return Parsed::bypass(BypassReason::Truncated);
     };
@@ -73,10 +74,10 @@ pub(crate) fn parse_ipv6(frame: &[u8], off: usize) -> Parsed {
         // Jumbogram (hop-by-hop jumbo option) or empty: not something we hold.
         return Parsed::bypass(BypassReason::Malformed);
     }
-    if frame.len() < end {
+    if frame.len() < end && !snapped {
         return Parsed::bypass(BypassReason::Truncated);
     }
-    let frame = &frame[..end];
+    let frame = &frame[..end.min(frame.len())];
     let mut src = [0u8; 16];
     let mut dst = [0u8; 16];
     src.copy_from_slice(&h[8..24]);
@@ -90,7 +91,7 @@ pub(crate) fn parse_ipv6(frame: &[u8], off: usize) -> Parsed {
                 let proto = next;
                 let key = |s, d| FlowKey::v6(src, dst, s, d, proto);
                 return match fragment {
-                    None => transport::parse(frame, off, l4, proto, key),
+                    None => transport::parse(frame, end, off, l4, proto, key),
                     Some(first) => Parsed::Bypass {
                         reason: BypassReason::Fragment,
                         key: if first {

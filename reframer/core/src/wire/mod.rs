@@ -90,12 +90,24 @@ impl Parsed {
 /// Classifies an Ethernet frame (with up to [`ethernet::MAX_VLAN_TAGS`] 802.1Q/802.1ad tags).
 #[inline]
 pub fn parse(frame: &[u8]) -> Parsed {
+    parse_with(frame, false)
+}
+
+/// Like [`parse`], for snap-length captures: a frame shorter than its IP length still
+/// classifies when its L4 header is complete (`payload_len` then comes from the headers).
+#[inline]
+pub fn parse_snapped(frame: &[u8]) -> Parsed {
+    parse_with(frame, true)
+}
+
+#[inline]
+fn parse_with(frame: &[u8], snapped: bool) -> Parsed {
     let Some((ethertype, l3_off)) = ethernet::payload(frame) else {
         return Parsed::bypass(BypassReason::Truncated);
     };
     match ethertype {
-        ethernet::ETHERTYPE_IPV4 => ip::parse_ipv4(frame, l3_off),
-        ethernet::ETHERTYPE_IPV6 => ip::parse_ipv6(frame, l3_off),
+        ethernet::ETHERTYPE_IPV4 => ip::parse_ipv4(frame, l3_off, snapped),
+        ethernet::ETHERTYPE_IPV6 => ip::parse_ipv6(frame, l3_off, snapped),
         ethernet::ETHERTYPE_VLAN_OVERFLOW => Parsed::bypass(BypassReason::Malformed),
         _ => Parsed::bypass(BypassReason::NonIp),
     }

@@ -152,3 +152,16 @@ fn hash_is_stable_and_distinguishes_tuples() {
     assert_eq!(a.hash64(), a.hash64());
     assert_ne!(a.hash64(), b.hash64());
 }
+
+#[test]
+fn snapped_frames_classify_on_their_headers() {
+    let f = FrameSpec::tcp(v4(1), v4(2), 5, 80, 1, 2, tcp_flags::ACK, &[7; 1000]).build();
+    let cut = &f[..54];
+    assert_eq!(reason(parse(cut)), BypassReason::Truncated);
+    let i = flow(parse_snapped(cut));
+    assert_eq!(i.payload_len, 1000);
+    assert_eq!(i.key.dport(), 80);
+    assert_eq!(reason(parse_snapped(&f[..50])), BypassReason::Truncated);
+    let g = FrameSpec::udp(v6(1), v6(2), 7, 9, 500).build();
+    assert_eq!(flow(parse_snapped(&g[..62])).payload_len, 500);
+}

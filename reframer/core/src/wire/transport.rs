@@ -6,10 +6,12 @@ use crate::stats::BypassReason;
 const TCP_MIN: usize = 20;
 const UDP_LEN: usize = 8;
 
-/// Parses the L4 header at `l4` inside `ip` (already cut at the IP datagram's end).
+/// Parses the L4 header at `l4` inside `ip` (the bytes present, cut at the IP datagram's
+/// end); `end` is where the IP header says the datagram ends (beyond `ip` in a snapped frame).
 #[inline]
 pub(crate) fn parse(
     ip: &[u8],
+    end: usize,
     l3: usize,
     l4: usize,
     proto: u8,
@@ -31,12 +33,15 @@ pub(crate) fn parse(
         let Some(ulen) = be16(ip, l4 + 4) else {
             return Parsed::bypass(BypassReason::Truncated);
         };
-        if usize::from(ulen) < UDP_LEN || l4 + usize::from(ulen) > ip.len() {
+        if usize::from(ulen) < UDP_LEN || l4 + usize::from(ulen) > end {
             return Parsed::bypass(BypassReason::Malformed);
         }
         (UDP_LEN, 0)
     };
-    let Some(payload_len) = ip.len().checked_sub(l4 + hdr_len) else {
+    if l4 + hdr_len > ip.len() {
+        return Parsed::bypass(BypassReason::Truncated);
+    }
+    let Some(payload_len) = end.checked_sub(l4 + hdr_len) else {
         return Parsed::bypass(BypassReason::Truncated);
     };
     let (Ok(l3_off), Ok(l4_off), Ok(payload_len)) = (
