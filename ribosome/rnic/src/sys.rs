@@ -119,6 +119,25 @@ impl RawSocket {
         )
     }
 
+    /// Puts the interface in promiscuous mode for as long as the socket lives, so frames
+    /// addressed to other MACs reach it (a software switch port on a physical NIC needs
+    /// this; veth delivers everything anyway).
+    pub fn set_promiscuous(&self) -> io::Result<()> {
+        let mreq = libc::packet_mreq {
+            mr_ifindex: self.ifindex,
+            mr_type: libc::PACKET_MR_PROMISC as u16,
+            mr_alen: 0,
+            mr_address: [0; 8],
+        };
+        setsockopt(
+            &self.fd,
+            libc::SOL_PACKET,
+            libc::PACKET_ADD_MEMBERSHIP,
+            &mreq,
+            "PACKET_ADD_MEMBERSHIP promisc",
+        )
+    }
+
     /// Receives one frame into `buf`; `Ok(None)` on timeout or signal interruption.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes.

@@ -1,0 +1,381 @@
+//! Switch settings: [`SwitchConfig`] (what the pipeline needs) and the `[switch]` part of
+//! `configs/cluster.toml` that the daemon turns into one.
+
+use crate::consts;
+use crate::lpm::{Blacklist, BlacklistAction};
+use anyhow::{bail, Context, Result};
+use ribosome_wire::control::AuthKey;
+use ribosome_wire::MacAddr;
+use serde::Deserialize;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+/// A switch port number (the daemon: index into `[[switch.port]]`).
+pub type PortId = u16;
+
+/// Overload hysteresis on switch->server bytes (the control plane's 95/90 Gb/s rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overload {
+    /// Above this rate a server's selector members are disabled.
+    pub high_bps: u64,
+    /// Below this rate they are re-enabled.
+    pub low_bps: u64,
+}
+
+/// Everything the pipeline model needs.
+#[derive(Debug, Clone)]
+pub struct SwitchConfig {
+    /// Payload servers (`NUMBER_OF_SERVERS`).
+    pub servers: u16,
+    /// QPs per server (`MAX_QP_NUM`).
+    pub qps_per_server: u16,
+    /// Split packets whose IPv4 total length exceeds this; `None` splits every TCP/UDP packet.
+    pub split_threshold: Option<u16>,
+    /// Header-store slots (`HEADER_REGISTER_SIZE`).
+    pub header_slots: u16,
+    /// Logical bytes of each server's payload log; must not exceed its registered memory.
+    pub payload_log: u64,
+    /// Largest READ length (tag + pad + payload); longer payloads are not split.
+    pub max_read: usize,
+    /// Compute the RoCEv2 ICRC (the original sends zeros and needs ICRC checks off).
+    pub icrc: bool,
+    /// Fake RDMA client MAC.
+    pub switch_mac: MacAddr,
+    /// Fake RDMA client IPv4.
+    pub switch_ip: Ipv4Addr,
+    /// Control-frame key; `None` accepts unauthenticated registration (original mode).
+    pub key: Option<AuthKey>,
+    /// The NF host's port.
+    pub nf_port: PortId,
+    /// Traffic in/out ports.
+    pub client_ports: Vec<PortId>,
+    /// READs outstanding per QP before a returning header is refused.
+    pub max_outstanding_reads: usize,
+    /// Headers per QP held for a READ slot beyond that; more are lost as `read_depth`.
+    pub max_waiting_reads: usize,
+    /// A server with requests unanswered this long is taken out of the selector.
+    pub liveness_timeout_ns: u64,
+    /// Period of the control-plane timer (QP restore marking, overload check).
+    pub control_period_ns: u64,
+    /// Frames held to keep per-flow order across the split and whole paths (0: no ordering,
+    /// as the original).
+    pub order_limit: usize,
+    /// Overload hysteresis; `None` disables it.
+    pub overload: Option<Overload>,
+    /// Blacklist LPM on the IPv4 destination.
+    pub blacklist: Blacklist,
+}
+
+impl SwitchConfig {
+    /// The original's defaults with the given ports.
+    pub fn new(nf_port: PortId, client_ports: Vec<PortId>) -> Self {
+        Self {
+            servers: consts::NUMBER_OF_SERVERS,
+            qps_per_server: consts::MAX_QP_NUM,
+            split_threshold: Some(64),
+            header_slots: consts::HEADER_REGISTER_SIZE,
+            payload_log: consts::MAX_BUFFER_SIZE,
+            max_read: consts::PATH_MTU,
+            icrc: true,
+            switch_mac: consts::SWITCH_MAC,
+            switch_ip: consts::RDMA_IP,
+            key: None,
+            nf_port,
+            client_ports,
+            max_outstanding_reads: consts::MAX_OUTSTANDING_READS,
+            max_waiting_reads: consts::MAX_WAITING_READS,
+            liveness_timeout_ns: consts::LIVENESS_TIMEOUT_NS,
+            control_period_ns: consts::CONTROL_PERIOD_NS,
+            order_limit: consts::ORDER_LIMIT,
+            overload: Some(Overload {
+                high_bps: consts::OVERLOAD_HIGH_BPS,
+                low_bps: consts::OVERLOAD_LOW_BPS,
+            }),
+            blacklist: Blacklist::default(),
+        }
+    }
+
+    /// Total QPs (`TOTAL_QP`).
+    pub fn total_qps(&self) -> usize {
+        usize::from(self.servers) * usize::from(self.qps_per_server)
+    }
+
+    /// Checks bounds; the error names the setting.
+    pub fn validate(&self) -> Result<()> {
+        if self.servers == 0 || self.qps_per_server == 0 {
+            bail!("servers and qps_per_server must be at least 1");
+        }
+        if self.total_qps() > usize::from(u16::MAX) {
+            bail!("servers * qps_per_server must fit 16 bits");
+        }
+        if self.header_slots == 0 {
+            bail!("switch.header_slots must be at least 1");
+        }
+        if !(64..=65535).contains(&self.max_read) {
+            bail!("switch.max_read must be 64..=65535");
+        }
+        if self.payload_log < self.max_read as u64 {
+            bail!("switch.payload_log must hold at least one READ (max_read bytes)");
+        }
+        if self.client_ports.is_empty() {
+            bail!("the switch needs at least one client port");
+        }
+        if self.client_ports.contains(&self.nf_port) {
+            bail!("the NF port cannot also be a client port");
+        }
+        if let Some(o) = self.overload {
+            if o.low_bps > o.high_bps {
+                bail!("switch.overload_low_gbps is above overload_high_gbps");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Role of one daemon port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortRole {
+    /// Traffic in and out.
+    Client,
+    /// The NF host.
+    Nf,
+    /// A payload server.
+    Server,
+}
+
+/// One `[[switch.port]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortEntry {
+    /// Interface name.
+    pub iface: String,
+    /// What is attached.
+    pub role: PortRole,
+}
+
+/// One blacklist entry: `{ prefix = "224.0.0.0/16", action = "drop" }` or `port = N`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlacklistEntry {
+    /// `a.b.c.d/len`.
+    pub prefix: String,
+    /// `"drop"`, or absent with `port`.
+    pub action: Option<String>,
+    /// Send matching packets whole to this port (index into `[[switch.port]]`).
+    pub port: Option<PortId>,
+}
+
+/// The `[switch]` part of the cluster file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchSection {
+    /// IPv4 total length above which packets are split; absent: split every TCP/UDP packet.
+    pub split_threshold: Option<u16>,
+    /// Header-store slots.
+    pub header_slots: Option<u16>,
+    /// Logical payload log per server, e.g. "2GiB".
+    pub payload_log: Option<String>,
+    /// Largest READ.
+    pub max_read: Option<usize>,
+    /// Compute ICRCs.
+    pub icrc: Option<bool>,
+    /// Liveness timeout, ms.
+    pub liveness_timeout_ms: Option<u64>,
+    /// Control-plane period, ms.
+    pub control_period_ms: Option<u64>,
+    /// Frames held for per-flow order across split and whole paths (0: off, as the original).
+    pub order_limit: Option<usize>,
+    /// Overload thresholds, Gb/s (0 disables).
+    pub overload_high_gbps: Option<u64>,
+    /// Overload release threshold, Gb/s.
+    pub overload_low_gbps: Option<u64>,
+    /// Blacklist LPM.
+    #[serde(default)]
+    pub blacklist: Vec<BlacklistEntry>,
+    /// Ports, numbered from 0 in file order.
+    #[serde(default)]
+    pub port: Vec<PortEntry>,
+}
+
+/// The parts of `[servers]` the switch shares with the agents (other keys are ignored here;
+/// the agent validates that part strictly).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServersShared {
+    /// QPs per server.
+    pub qps_per_server: u16,
+    /// Fake client IPv4.
+    pub switch_ip: Ipv4Addr,
+    /// Fake client MAC.
+    pub switch_mac: String,
+    /// Key, 64 hex digits.
+    pub auth_key: Option<String>,
+    /// File with the key.
+    pub auth_key_file: Option<String>,
+    /// Server entries (only their count matters here).
+    #[serde(default)]
+    pub server: Vec<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ClusterFile {
+    servers: ServersShared,
+    switch: SwitchSection,
+}
+
+/// A loaded cluster file: the model's config and the daemon's interfaces.
+#[derive(Debug, Clone)]
+pub struct LoadedSwitch {
+    /// Pipeline settings.
+    pub config: SwitchConfig,
+    /// Interfaces by port number.
+    pub ports: Vec<PortEntry>,
+}
+
+/// Parses "64MiB", "2GiB", "4096" into bytes.
+pub fn parse_size(s: &str) -> Result<u64> {
+    let s = s.trim();
+    let cut = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(cut);
+    let n: f64 = num.parse().with_context(|| format!("size {s:?}"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        other => bail!("size {s:?}: unknown unit {other:?}"),
+    };
+    let bytes = n * mult as f64;
+    if !(1.0..=(1u64 << 40) as f64).contains(&bytes) {
+        bail!("size {s:?} out of range");
+    }
+    Ok(bytes as u64)
+}
+
+impl LoadedSwitch {
+    /// Reads `[servers]` (shared keys) and `[switch]` from a cluster file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parses the text of a cluster file.
+    pub fn parse(text: &str) -> Result<Self> {
+        let file: ClusterFile = toml::from_str(text).context("parsing cluster file")?;
+        let sw = file.switch;
+        let nf: Vec<PortId> = ports_with(&sw.port, PortRole::Nf);
+        let [nf_port] = nf[..] else {
+            bail!("[switch] needs exactly one port with role = \"nf\"");
+        };
+        let mut c = SwitchConfig::new(nf_port, ports_with(&sw.port, PortRole::Client));
+        c.servers = u16::try_from(file.servers.server.len().max(1)).context("servers")?;
+        c.qps_per_server = file.servers.qps_per_server;
+        c.switch_ip = file.servers.switch_ip;
+        c.switch_mac = file
+            .servers
+            .switch_mac
+            .parse()
+            .context("servers.switch_mac")?;
+        c.key = match (&file.servers.auth_key_file, &file.servers.auth_key) {
+            (Some(f), _) => {
+                let hex = std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?;
+                Some(AuthKey::from_hex(&hex).context("servers.auth_key_file")?)
+            }
+            (None, Some(k)) => Some(AuthKey::from_hex(k).context("servers.auth_key")?),
+            (None, None) => None,
+        };
+        c.split_threshold = sw.split_threshold;
+        if let Some(v) = sw.header_slots {
+            c.header_slots = v;
+        }
+        if let Some(v) = &sw.payload_log {
+            c.payload_log = parse_size(v).context("switch.payload_log")?;
+        }
+        if let Some(v) = sw.max_read {
+            c.max_read = v;
+        }
+        if let Some(v) = sw.order_limit {
+            c.order_limit = v;
+        }
+        if let Some(v) = sw.icrc {
+            c.icrc = v;
+        }
+        if let Some(v) = sw.liveness_timeout_ms {
+            c.liveness_timeout_ns = v.saturating_mul(1_000_000);
+        }
+        if let Some(v) = sw.control_period_ms {
+            c.control_period_ns = v.saturating_mul(1_000_000).max(1);
+        }
+        let high = sw.overload_high_gbps.unwrap_or(95);
+        let low = sw.overload_low_gbps.unwrap_or(90);
+        c.overload = (high > 0).then_some(Overload {
+            high_bps: high * 1_000_000_000,
+            low_bps: low * 1_000_000_000,
+        });
+        for (i, e) in sw.blacklist.iter().enumerate() {
+            let action = match (e.action.as_deref(), e.port) {
+                (Some("drop"), None) => BlacklistAction::Drop,
+                (None, Some(p)) if usize::from(p) < sw.port.len() => BlacklistAction::Send(p),
+                _ => bail!("switch.blacklist[{i}]: give action = \"drop\" or a valid port"),
+            };
+            c.blacklist
+                .insert_str(&e.prefix, action)
+                .with_context(|| format!("switch.blacklist[{i}]"))?;
+        }
+        c.validate()?;
+        Ok(Self {
+            config: c,
+            ports: sw.port,
+        })
+    }
+}
+
+fn ports_with(ports: &[PortEntry], role: PortRole) -> Vec<PortId> {
+    ports
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.role == role)
+        .map(|(i, _)| i as PortId)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_cluster_file_loads() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/cluster.toml");
+        let l = LoadedSwitch::load(&p).unwrap();
+        let c = &l.config;
+        assert_eq!(c.split_threshold, Some(64));
+        assert_eq!((c.servers, c.qps_per_server, c.total_qps()), (4, 64, 256));
+        assert_eq!(c.header_slots, 2000);
+        assert_eq!(c.payload_log, 1 << 31);
+        assert!(c.key.is_some());
+        assert_eq!(c.nf_port, 1);
+        assert_eq!(c.client_ports, vec![0]);
+        assert_eq!(l.ports.len(), 6);
+        assert_eq!(c.blacklist.len(), 1);
+    }
+
+    #[test]
+    fn bad_sections_name_the_setting() {
+        let base = "[servers]\nqps_per_server = 2\nswitch_ip = \"1.2.3.4\"\nswitch_mac = \"00:00:00:00:00:01\"\n";
+        let e = LoadedSwitch::parse(&format!("{base}[switch]\n")).unwrap_err();
+        assert!(format!("{e:#}").contains("role = \"nf\""), "{e:#}");
+        let e = LoadedSwitch::parse(&format!(
+            "{base}[switch]\nbogus = 1\n[[switch.port]]\niface = \"a\"\nrole = \"nf\"\n"
+        ))
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("bogus"), "{e:#}");
+        let e = LoadedSwitch::parse(&format!(
+            "{base}[switch]\npayload_log = \"3 parsecs\"\n[[switch.port]]\niface = \"a\"\nrole = \"nf\"\n[[switch.port]]\niface = \"b\"\nrole = \"client\"\n"
+        ))
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("payload_log"), "{e:#}");
+    }
+}
