@@ -43,6 +43,11 @@ struct Cli {
     /// No human summary on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Ribosome NF-host mode: frames come from a Ribosome switch; split headers are scheduled
+    /// by the flow of the header they carry, and every frame leaves with its MACs swapped and
+    /// its trailer intact (the NF contract).
+    #[arg(long)]
+    ribosome: bool,
     #[command(flatten)]
     sched: SchedFlags,
     #[command(flatten)]
@@ -163,7 +168,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let input = offline::pcap_path(&input, "--input")?;
     let output = offline::pcap_path(&output, "--output")?;
-    let report = offline::run(&input, &output, &core)?;
+    if cli.ribosome && core.tcp_ack_coalescing {
+        anyhow::bail!("--ribosome cannot be combined with TCP ACK coalescing (a split header's trailer would read as payload)");
+    }
+    let report = offline::run(&input, &output, &core, cli.ribosome)?;
     if !cli.quiet {
         summary::print_human(&report.stats, report.elapsed_s);
     }

@@ -13,6 +13,8 @@ pub(crate) struct OfflineReport {
     pub(crate) stats: Stats,
     pub(crate) elapsed_s: f64,
     pub(crate) clamped_timestamps: u64,
+    /// Ribosome mode: split headers and whole packets returned.
+    pub(crate) ribosome: Option<(u64, u64)>,
 }
 
 /// Parses `pcap:PATH` (a bare path is accepted too).
@@ -28,7 +30,12 @@ pub(crate) fn pcap_path(spec: &str, what: &str) -> anyhow::Result<PathBuf> {
 
 /// Replays `input` through the scheduler into `output`. A snap-length capture (records
 /// shorter than their wire length) is detected on its first record and classified on headers.
-pub(crate) fn run(input: &Path, output: &Path, cfg: &Config) -> anyhow::Result<OfflineReport> {
+pub(crate) fn run(
+    input: &Path,
+    output: &Path,
+    cfg: &Config,
+    ribosome: bool,
+) -> anyhow::Result<OfflineReport> {
     let mut reader = PcapReader::open(input)?;
     let mut writer = PcapWriter::create(output)?;
     let mut first = Vec::new();
@@ -48,12 +55,18 @@ pub(crate) fn run(input: &Path, output: &Path, cfg: &Config) -> anyhow::Result<O
     let mut now = 0u64;
     let mut clamped = 0u64;
     let started = Instant::now();
+    let mut out = Out {
+        w: &mut writer,
+        pool: &mut pool,
+        batch: &mut batch,
+        ribosome: ribosome.then_some((0, 0)),
+    };
     let mut pending = first_ts.map(|ts| (ts, first));
     loop {
         let (ts, buf) = match pending.take() {
             Some(p) => p,
             None => {
-                let mut buf = pool.pop().unwrap_or_default();
+                let mut buf = out.pool.pop().unwrap_or_default();
                 match reader.next_into(&mut buf)? {
                     Some(ts) => (ts, buf),
                     None => break,
@@ -66,51 +79,58 @@ pub(crate) fn run(input: &Path, output: &Path, cfg: &Config) -> anyhow::Result<O
         } else {
             now = ts;
         }
-        run_deadlines(&mut s, now, &mut writer, &mut pool, &mut batch)?;
+        run_deadlines(&mut s, now, &mut out)?;
         s.push(buf, now);
-        drain(&mut s, now, &mut writer, &mut pool, &mut batch)?;
+        out.drain(&mut s, now)?;
     }
     // End of input: the remaining windows run out at their own deadlines.
-    run_deadlines(&mut s, u64::MAX, &mut writer, &mut pool, &mut batch)?;
+    run_deadlines(&mut s, u64::MAX, &mut out)?;
     s.shutdown(now);
-    drain(&mut s, now, &mut writer, &mut pool, &mut batch)?;
+    out.drain(&mut s, now)?;
+    let ribosome = out.ribosome;
     writer.finish()?;
     Ok(OfflineReport {
         stats: s.stats().clone(),
         elapsed_s: started.elapsed().as_secs_f64(),
         clamped_timestamps: clamped,
+        ribosome,
     })
 }
 
-fn run_deadlines(
-    s: &mut Scheduler<Vec<u8>>,
-    until: u64,
-    w: &mut PcapWriter,
-    pool: &mut Vec<Vec<u8>>,
-    batch: &mut Vec<Vec<u8>>,
-) -> anyhow::Result<()> {
-    while let Some(d) = s.next_deadline().filter(|&d| d <= until) {
-        s.poll(d);
-        drain(s, d, w, pool, batch)?;
-    }
-    Ok(())
+/// Where released packets go: the output file, then the buffer pool.
+struct Out<'a> {
+    w: &'a mut PcapWriter,
+    pool: &'a mut Vec<Vec<u8>>,
+    batch: &'a mut Vec<Vec<u8>>,
+    /// Ribosome mode: (split, whole) frames returned under the NF contract.
+    ribosome: Option<(u64, u64)>,
 }
 
-fn drain(
-    s: &mut Scheduler<Vec<u8>>,
-    now: u64,
-    w: &mut PcapWriter,
-    pool: &mut Vec<Vec<u8>>,
-    batch: &mut Vec<Vec<u8>>,
-) -> anyhow::Result<()> {
-    while s.pop_tx_batch(batch) > 0 {
-        for f in batch.drain(..) {
-            w.write(now, &f)?;
-            pool.push(f);
+impl Out<'_> {
+    fn drain(&mut self, s: &mut Scheduler<Vec<u8>>, now: u64) -> anyhow::Result<()> {
+        while s.pop_tx_batch(self.batch) > 0 {
+            for mut f in self.batch.drain(..) {
+                if let Some((split, whole)) = &mut self.ribosome {
+                    match ribosome_nfhost::apply_nf_contract(&mut f) {
+                        ribosome_nfhost::FrameKind::Split { .. } => *split += 1,
+                        ribosome_nfhost::FrameKind::Whole => *whole += 1,
+                    }
+                }
+                self.w.write(now, &f)?;
+                self.pool.push(f);
+            }
         }
+        while let Some(f) = s.pop_discarded() {
+            self.pool.push(f);
+        }
+        Ok(())
     }
-    while let Some(f) = s.pop_discarded() {
-        pool.push(f);
+}
+
+fn run_deadlines(s: &mut Scheduler<Vec<u8>>, until: u64, out: &mut Out<'_>) -> anyhow::Result<()> {
+    while let Some(d) = s.next_deadline().filter(|&d| d <= until) {
+        s.poll(d);
+        out.drain(s, d)?;
     }
     Ok(())
 }
@@ -128,6 +148,10 @@ pub(crate) fn extra(
     m.insert("output".into(), json!(output.display().to_string()));
     m.insert("delay_us".into(), json!(cfg.delay_ns as f64 / 1_000.0));
     m.insert("clamped_timestamps".into(), json!(r.clamped_timestamps));
+    if let Some((split, whole)) = r.ribosome {
+        m.insert("ribosome_split_headers".into(), json!(split));
+        m.insert("ribosome_whole_packets".into(), json!(whole));
+    }
     m.insert(
         "mpps".into(),
         json!(if r.elapsed_s > 0.0 {
