@@ -275,17 +275,18 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             self.release_now(front, FlushReason::Memory, now);
         }
         let idx = self.slab.insert(pkt, now);
-        let s = self.table.slots[slot as usize];
-        if self.ring.is_open(s.ring_pos, slot) {
-            let w = self.ring.get_mut(s.ring_pos);
+        let s = &self.table.slots[slot as usize];
+        let (ring_pos, sent) = (s.ring_pos, s.sent);
+        if self.ring.is_open(ring_pos, slot) {
+            let w = self.ring.get_mut(ring_pos);
             let tail = w.tail;
             w.tail = idx;
             w.count += 1;
-            w.sent = s.sent;
+            w.sent = sent;
             let over = w.count > self.cfg.max_burst;
             self.slab.link(tail, idx);
             if over {
-                self.release_now(s.ring_pos, FlushReason::MaxBurst, now);
+                self.release_now(ring_pos, FlushReason::MaxBurst, now);
             }
         } else {
             let w = Window {
@@ -294,7 +295,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 head: idx,
                 tail: idx,
                 count: 1,
-                sent: s.sent,
+                sent,
                 tag: s.tag,
                 first_seen: s.first_seen,
             };
@@ -379,14 +380,14 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     /// Closes a window and adds it to the current round.
     fn collect(&mut self, pos: u32, reason: FlushReason, now: u64) {
-        let window = *self.ring.get(pos);
-        self.ring.close(pos);
+        let w = self.ring.get(pos);
         // Ascending keys, as SFMaker's multiset; all fit in 40 bits.
         let prio: u64 = match self.cfg.priority {
-            Priority::Sent => u64::from(u32::MAX - window.sent),
-            Priority::Delay => (now.saturating_sub(window.open_ns) / 1_000).min(PRIO_MAX),
-            Priority::First => u64::from(coarse(now).wrapping_sub(window.first_seen)),
+            Priority::Sent => u64::from(u32::MAX - w.sent),
+            Priority::Delay => (now.saturating_sub(w.open_ns) / 1_000).min(PRIO_MAX),
+            Priority::First => u64::from(coarse(now).wrapping_sub(w.first_seen)),
         };
+        self.ring.close(pos);
         self.buffered_flows -= 1;
         let idx = self.round.len() as u64;
         // The index makes keys unique (so an unstable sort keeps window order on ties); rounds
@@ -421,13 +422,14 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     }
 
     fn emit_burst(&mut self, item: RoundItem, now: u64) {
-        let w = *self.ring.get(item.pos);
+        let w = self.ring.get(item.pos);
+        let (head, count, tag) = (w.head, w.count, w.tag);
         self.stats.flushes.add(item.reason, 1);
         self.stats.bursts += 1;
-        let id = Some(u64::from(w.tag));
-        let mut idx = w.head;
+        let id = Some(u64::from(tag));
+        let mut idx = head;
         if !self.cfg.tcp_ack_coalescing {
-            for _ in 0..w.count {
+            for _ in 0..count {
                 let (pkt, next, enq) = self.slab.take(idx);
                 self.stats.record_hold(now.saturating_sub(enq));
                 self.emit(pkt, id);
@@ -436,7 +438,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             return;
         }
         let mut burst = std::mem::take(&mut self.burst);
-        for _ in 0..w.count {
+        for _ in 0..count {
             let (pkt, next, enq) = self.slab.take(idx);
             self.stats.record_hold(now.saturating_sub(enq));
             burst.push(pkt);
