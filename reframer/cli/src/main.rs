@@ -150,15 +150,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let core = file.scheduler.to_core()?;
     let input = cli.input.clone().or(file.offline.input.clone());
     let output = cli.output.clone().or(file.offline.output.clone());
-    let live_mode = !cli.live.ports.is_empty();
+    let live_mode = !cli.live.ports.is_empty() || !file.live.ports.is_empty();
     if live_mode && (input.is_some() || output.is_some()) {
         anyhow::bail!("--port (live mode) cannot be combined with --input/--output (offline mode)");
     }
     if cli.check {
+        if live_mode {
+            reframer_live::LiveOptions::resolve(&cli.live, &file.live)?;
+        }
         eprintln!("config ok: {core:?}");
         return Ok(());
     }
     if live_mode {
+        if cli.ribosome {
+            anyhow::bail!("--ribosome is available in offline mode; for a live NF host use `ribosome-nfhost serve`");
+        }
         return live::run(&cli.live, &file.live, &core, cli.summary_json.as_deref());
     }
     let (Some(input), Some(output)) = (input, output) else {

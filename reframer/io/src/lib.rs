@@ -1,1 +1,16 @@
-//! placeholder
+//! Packet I/O for Reframer: the [`Port`] traits every live backend implements, owned recycled
+//! [`Frame`] buffers, and the backends: AF_PACKET (TPACKET_V3), DPDK (feature `dpdk`), and an
+//! in-memory port. Also the epoll/timerfd [`Poller`] an idle worker sleeps on.
+
+pub mod afpacket;
+#[cfg(feature = "dpdk")]
+pub mod dpdk;
+pub mod frame;
+pub mod mem;
+pub mod pcap;
+pub mod port;
+mod sys;
+
+pub use frame::{Frame, FramePool};
+pub use port::{Port, PortCounters, PortKind, PortSpec, RxPort, TxPort};
+pub use sys::os::{now_ns, pin_current_thread, process_cpu_ns, Poller, TIMER_TOKEN};

@@ -1,32 +1,29 @@
-//! Live inline mode (`--port KIND:NAME`): owned by the live-ports work; this is its entry point.
+//! Live inline mode (`--port KIND:NAME`): a thin adapter over the `reframer-live` crate, which
+//! owns the ports, workers, monitor and signals. This file only maps the main CLI onto it and
+//! writes the shared `--summary-json` object with a `live` section added.
 
 use std::path::Path;
 
-use clap::Args;
-use serde::Deserialize;
+use reframer_live::LiveOptions;
+pub(crate) use reframer_live::{LiveArgs, LiveConfig};
 
-/// Command-line options of the live mode, flattened into the main CLI.
-#[derive(Debug, Clone, Default, Args)]
-pub(crate) struct LiveArgs {
-    /// A port to forward between, `afpacket:IFACE`, `xdp:IFACE` or `dpdk:PORT`; give two.
-    #[arg(long = "port", value_name = "KIND:NAME")]
-    pub(crate) ports: Vec<String>,
-}
+use crate::summary;
 
-/// The `[live]` section of the TOML config.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LiveConfig {}
-
-/// Runs the bump in the wire until stopped.
+/// Runs the bump in the wire until SIGINT/SIGTERM or `--duration`, then prints the summary.
 pub(crate) fn run(
     args: &LiveArgs,
-    _cfg: &LiveConfig,
-    _sched: &reframer_core::Config,
-    _summary_json: Option<&Path>,
+    cfg: &LiveConfig,
+    sched: &reframer_core::Config,
+    summary_json: Option<&Path>,
 ) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "live ports ({}) are not available in this build yet",
-        args.ports.join(", ")
-    )
+    let opts = LiveOptions::resolve(args, cfg)?;
+    let report = reframer_live::run(&opts, sched)?;
+    reframer_live::print_final(&report);
+    if let Some(p) = summary_json {
+        let mut extra = serde_json::Map::new();
+        extra.insert("live".into(), report.live_json());
+        let v = summary::summary_json(&report.stats, report.elapsed.as_secs_f64(), extra);
+        summary::write_json(p, &v)?;
+    }
+    Ok(())
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Live mode with the `dpdk` feature: lint, then the DPDK tests (net_pcap / net_ring vdevs, and
+# real TCP through net_af_packet in a netns testbed). The AF_PACKET testbed tests already run
+# in the workspace test part. Needs root for the namespaces; installs what it needs.
+set -euo pipefail
+need=()
+for t in ip:iproute2 ethtool:ethtool iperf3:iperf3 tcpdump:tcpdump python3:python3; do
+  command -v "${t%%:*}" >/dev/null || need+=("${t#*:}")
+done
+pkg-config --exists libdpdk 2>/dev/null || need+=(libdpdk-dev pkg-config clang libclang-dev)
+if ((${#need[@]})); then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+cargo clippy --locked -p dpdk-sys -p reframer-io -p reframer-live --all-targets \
+  --features reframer-live/dpdk -- -D warnings
+cargo nextest run --release --locked --no-fail-fast -p reframer-live --features dpdk \
+  -E 'binary(dpdk_vdev) | test(/dpdk/)'

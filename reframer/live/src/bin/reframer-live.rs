@@ -1,0 +1,60 @@
+//! `reframer-live`: the live mode on its own (the `reframer` binary embeds the same code).
+//! Used by the testbed tests and benchmarks; takes the live flags plus the main scheduler
+//! settings.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::Parser;
+use reframer_live::{load_live_config, print_final, run, LiveArgs, LiveConfig, LiveOptions};
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Reframer live bump in the wire (standalone)")]
+struct Cli {
+    #[command(flatten)]
+    live: LiveArgs,
+    /// TOML file with a `[live]` section.
+    #[arg(short, long)]
+    config: Option<PathBuf>,
+    /// Window: hold each flow's packets this long, µs (0 = pure forwarding).
+    #[arg(long, default_value_t = 64)]
+    delay_us: u64,
+    /// Longest per-flow burst.
+    #[arg(long)]
+    max_burst: Option<u32>,
+    /// Write the summary JSON here at exit.
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match go(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn go(cli: &Cli) -> anyhow::Result<()> {
+    let cfg = match &cli.config {
+        Some(p) => load_live_config(p)?,
+        None => LiveConfig::default(),
+    };
+    let opts = LiveOptions::resolve(&cli.live, &cfg)?;
+    let mut sched = reframer_core::Config {
+        delay_ns: cli.delay_us.saturating_mul(1000),
+        ..Default::default()
+    };
+    if let Some(b) = cli.max_burst {
+        sched.max_burst = b;
+    }
+    let report = run(&opts, &sched)?;
+    print_final(&report);
+    if let Some(p) = &cli.summary_json {
+        std::fs::write(p, serde_json::to_string_pretty(&report.summary_json())?)
+            .map_err(|e| anyhow::anyhow!("--summary-json {}: {e}", p.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! Reframer's live inline mode: a bump in the wire between two ports. Each worker (one per
+//! `--cores` entry, pinned) owns a handle on both ports and one scheduler per direction; flows
+//! are spread over workers by the ports (AF_PACKET fanout hash, DPDK RSS queues). The main
+//! thread is the monitor: stats line, CSV, signals, duration.
+//!
+//! Lifecycle: ports are opened (one clear error if not), workers start, `EVENT REFRAMER_READY`
+//! goes to stdout. SIGINT/SIGTERM/`--duration` stop RX, flush every window, drain TX, and
+//! return the [`LiveReport`]; a second SIGINT exits at once (status 130); SIGUSR1 prints a
+//! snapshot.
+
+mod cores;
+#[cfg(feature = "dpdk")]
+mod dpdk;
+mod monitor;
+mod options;
+mod ports;
+mod report;
+mod shared;
+mod worker;
+
+use std::{
+    io::Write,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+pub use cores::parse_core_list;
+pub use options::{
+    load_live_config, AfPacketConfig, LiveArgs, LiveConfig, LiveOptions, Passthrough,
+};
+use reframer_io::PortCounters;
+pub use report::LiveReport;
+pub use shared::WorkerGauges;
+pub use worker::{run_worker, WorkerParams, WorkerResult};
+
+use crate::{monitor::Monitor, shared::Snapshot};
+
+/// Stop flags set by signals.
+struct Signals {
+    term: Arc<AtomicBool>,
+    usr1: Arc<AtomicBool>,
+}
+
+fn install_signals() -> anyhow::Result<Signals> {
+    use signal_hook::{consts::*, flag};
+    let term = Arc::new(AtomicBool::new(false));
+    let usr1 = Arc::new(AtomicBool::new(false));
+    // Order matters: the conditional exit sees the flag set by an earlier SIGINT.
+    flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(&term))?;
+    flag::register(SIGINT, Arc::clone(&term))?;
+    flag::register(SIGTERM, Arc::clone(&term))?;
+    flag::register(SIGUSR1, Arc::clone(&usr1))?;
+    Ok(Signals { term, usr1 })
+}
+
+/// Runs the bump in the wire until a signal or the duration stops it.
+pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<LiveReport> {
+    reframer_core::Scheduler::<Vec<u8>>::new(sched.clone())
+        .map_err(|e| anyhow::anyhow!("scheduler settings: {e}"))?;
+    let sig = install_signals().context("installing signal handlers")?;
+    let handles = ports::open_all(opts)?;
+    let workers = handles.len();
+    let monitor_ports = format!("{} and {}", opts.ports[0], opts.ports[1]);
+    let mut mon = Monitor::new(opts.stats_csv.as_deref(), opts.frame_bytes, monitor_ports)?;
+    let params = WorkerParams {
+        sched: sched.clone(),
+        passthrough: opts.passthrough,
+        rx_burst: opts.rx_burst,
+        frame_bytes: opts.frame_bytes,
+        idle_spin: opts.idle_spin,
+        drain_timeout: opts.drain_timeout,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let gauges: Vec<Arc<WorkerGauges>> = (0..workers).map(|_| Arc::default()).collect();
+    let mut threads = Vec::with_capacity(workers);
+    for (w, pair) in handles.into_iter().enumerate() {
+        let core = opts.cores.as_ref().map(|c| c[w]);
+        let (params, stop, g) = (params.clone(), Arc::clone(&stop), Arc::clone(&gauges[w]));
+        let t = std::thread::Builder::new()
+            .name(format!("reframer-w{w}"))
+            .spawn(move || -> anyhow::Result<WorkerResult> {
+                if let Some(c) = core {
+                    reframer_io::pin_current_thread(c)
+                        .with_context(|| format!("pinning worker {w} to core {c}"))?;
+                }
+                run_worker(pair, &params, &stop, &g)
+            })
+            .context("spawning a worker thread")?;
+        threads.push(t);
+    }
+    println!("EVENT REFRAMER_READY");
+    let _ = std::io::stdout().flush();
+
+    let start = Instant::now();
+    let mut last_tick = start;
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = Instant::now();
+        if sig.usr1.swap(false, Ordering::Relaxed) {
+            Monitor::print_snapshot(now - start, &Snapshot::sum(&gauges));
+        }
+        if now - last_tick >= opts.stats_interval {
+            mon.tick(
+                now - start,
+                now - last_tick,
+                Snapshot::sum(&gauges),
+                opts.stats_line,
+            );
+            last_tick = now;
+        }
+        let timed_out = opts.duration.is_some_and(|d| now - start >= d);
+        let worker_quit = threads.iter().any(|t| t.is_finished());
+        if sig.term.load(Ordering::Relaxed) || timed_out || worker_quit {
+            break;
+        }
+    }
+    let elapsed = start.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut stats = reframer_core::Stats::default();
+    let mut ports = [PortCounters::default(); 2];
+    let (mut unsent, mut frames) = (0, 0);
+    let mut first_err = None;
+    for (w, t) in threads.into_iter().enumerate() {
+        match t.join() {
+            Ok(Ok(r)) => {
+                stats.merge(&r.stats);
+                ports[0].merge(&r.ports[0]);
+                ports[1].merge(&r.ports[1]);
+                unsent += r.unsent_at_exit;
+                frames += r.frames_allocated;
+            }
+            Ok(Err(e)) => {
+                first_err.get_or_insert(e.context(format!("worker {w}")));
+            }
+            Err(_) => {
+                first_err.get_or_insert(anyhow::anyhow!("worker {w} panicked"));
+            }
+        }
+    }
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    mon.tick(
+        elapsed,
+        Instant::now() - last_tick,
+        Snapshot::sum(&gauges),
+        false,
+    );
+    Ok(LiveReport {
+        stats,
+        ports,
+        elapsed,
+        unsent_at_exit: unsent,
+        workers,
+        frames_allocated: frames,
+    })
+}
+
+/// Prints the final human summary on stderr and the NPF lines on stdout.
+pub fn print_final(r: &LiveReport) {
+    let s = &r.stats;
+    eprintln!(
+        "reframer: {:.1}s, {} workers | A: rx {} tx {} | B: rx {} tx {} | scheduled in {} out {} \
+         bursts {} slf-out {:.2} | hold p99 {:.1} µs max {:.1} µs | drops {}",
+        r.elapsed.as_secs_f64(),
+        r.workers,
+        r.ports[0].rx_packets,
+        r.ports[0].tx_packets,
+        r.ports[1].rx_packets,
+        r.ports[1].tx_packets,
+        s.packets_in,
+        s.packets_out,
+        s.bursts,
+        s.locality_out.slf(),
+        s.hold_percentile_ns(0.99) as f64 / 1e3,
+        s.hold_percentile_ns(1.0) as f64 / 1e3,
+        r.drops_total()
+    );
+    print!("{}", r.npf_lines());
+    let _ = std::io::stdout().flush();
+}

@@ -1,0 +1,291 @@
+//! What the live mode is told: command-line flags ([`LiveArgs`], flattened into the main CLI),
+//! the `[live]` TOML section ([`LiveConfig`]), and their merge ([`LiveOptions`]); flags win.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use reframer_io::{afpacket::AfPacketOptions, PortSpec};
+use serde::Deserialize;
+
+use crate::cores::parse_core_list;
+
+/// Which direction, if any, is forwarded without scheduling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Passthrough {
+    /// Both directions are scheduled.
+    #[default]
+    None,
+    /// First port -> second port is forwarded as is.
+    AToB,
+    /// Second port -> first port is forwarded as is.
+    BToA,
+}
+
+/// Command-line options of the live mode.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LiveArgs {
+    /// A port to forward between: `afpacket:IFACE`, `xdp:IFACE` or `dpdk:PORT`; give two.
+    #[arg(long = "port", value_name = "KIND:NAME")]
+    pub ports: Vec<String>,
+    /// Worker cores, DPDK list syntax (`0-1`, `2,3`): one pinned worker each.
+    #[arg(long, value_name = "LIST")]
+    pub cores: Option<String>,
+    /// Stop cleanly after this many seconds.
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Write the 1 s stats time series to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub stats_csv: Option<PathBuf>,
+    /// Forward one direction without scheduling.
+    #[arg(long, value_enum)]
+    pub passthrough: Option<Passthrough>,
+    /// EAL arguments for dpdk: ports, e.g. "--no-huge --no-pci -l 0 --vdev=net_ring0".
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub dpdk_args: Option<String>,
+    /// No 1 s stats line on stderr.
+    #[arg(long)]
+    pub quiet_stats: bool,
+}
+
+/// AF_PACKET ring settings in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AfPacketConfig {
+    /// Ring version: 3 (TPACKET_V3 blocks: fewest wakeups, but a partly filled block waits up
+    /// to `block_timeout_ms`) or 2 (TPACKET_V2: each frame visible at once, lowest latency).
+    pub tpacket_version: u8,
+    /// Ring block size in bytes (power of two).
+    pub block_bytes: u32,
+    /// Number of ring blocks.
+    pub blocks: u32,
+    /// Longest wait before a partly filled block reaches us, ms (adds to latency at low rate).
+    pub block_timeout_ms: u32,
+}
+
+impl Default for AfPacketConfig {
+    fn default() -> Self {
+        let d = AfPacketOptions::default();
+        Self {
+            tpacket_version: if d.tpacket_v3 { 3 } else { 2 },
+            block_bytes: d.block_bytes,
+            blocks: d.blocks,
+            block_timeout_ms: d.block_timeout_ms,
+        }
+    }
+}
+
+/// The `[live]` section of the TOML config. Every key has the default shown in
+/// `configs/inline-*.toml`; unknown keys are rejected.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveConfig {
+    /// Ports, as `--port`.
+    pub ports: Vec<String>,
+    /// Worker cores, as `--cores`.
+    pub cores: Option<String>,
+    /// Seconds to run, as `--duration`.
+    pub duration_s: Option<f64>,
+    /// Stats CSV path, as `--stats-csv`.
+    pub stats_csv: Option<PathBuf>,
+    /// Unscheduled direction, as `--passthrough`.
+    pub passthrough: Passthrough,
+    /// EAL arguments, as `--dpdk-args`.
+    pub dpdk_args: Option<String>,
+    /// Frames per RX burst.
+    pub rx_burst: usize,
+    /// Frame buffer size in bytes; larger received frames are dropped and counted (oversize).
+    pub frame_bytes: usize,
+    /// Busy-poll this long without traffic before sleeping on epoll + timerfd, µs.
+    pub idle_spin_us: u64,
+    /// Stats line interval, ms.
+    pub stats_interval_ms: u64,
+    /// At shutdown, give up transmitting after this long, ms (unsent frames are counted).
+    pub drain_timeout_ms: u64,
+    /// AF_PACKET ring settings.
+    pub afpacket: AfPacketConfig,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            ports: Vec::new(),
+            cores: None,
+            duration_s: None,
+            stats_csv: None,
+            passthrough: Passthrough::None,
+            dpdk_args: None,
+            rx_burst: 64,
+            frame_bytes: 2048,
+            idle_spin_us: 200,
+            stats_interval_ms: 1000,
+            drain_timeout_ms: 1000,
+            afpacket: AfPacketConfig::default(),
+        }
+    }
+}
+
+/// Resolved settings of one run.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// Port A and port B.
+    pub ports: [PortSpec; 2],
+    /// Cores to pin workers to; `None`: one unpinned worker.
+    pub cores: Option<Vec<usize>>,
+    /// Run time limit.
+    pub duration: Option<Duration>,
+    /// Stats CSV path.
+    pub stats_csv: Option<PathBuf>,
+    /// Unscheduled direction.
+    pub passthrough: Passthrough,
+    /// EAL arguments (split on whitespace).
+    pub dpdk_args: Vec<String>,
+    /// Frames per RX burst.
+    pub rx_burst: usize,
+    /// Frame buffer size.
+    pub frame_bytes: usize,
+    /// Idle busy-poll time before sleeping.
+    pub idle_spin: Duration,
+    /// Stats interval.
+    pub stats_interval: Duration,
+    /// Drain limit at shutdown.
+    pub drain_timeout: Duration,
+    /// AF_PACKET ring settings.
+    pub afpacket: AfPacketOptions,
+    /// Print the periodic stats line.
+    pub stats_line: bool,
+}
+
+impl LiveOptions {
+    /// Merges flags over the config file and validates; errors name the setting.
+    pub fn resolve(args: &LiveArgs, cfg: &LiveConfig) -> anyhow::Result<Self> {
+        let ports = if args.ports.is_empty() {
+            &cfg.ports
+        } else {
+            &args.ports
+        };
+        if ports.len() != 2 {
+            bail!(
+                "live mode needs exactly two ports (--port A --port B or [live] ports), got {}",
+                ports.len()
+            );
+        }
+        let a: PortSpec = ports[0].parse().map_err(anyhow::Error::msg)?;
+        let b: PortSpec = ports[1].parse().map_err(anyhow::Error::msg)?;
+        if a == b {
+            bail!("--port: both ports are {a}; give two different ports");
+        }
+        let cores = args
+            .cores
+            .as_ref()
+            .or(cfg.cores.as_ref())
+            .map(|s| parse_core_list(s))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        let duration = args
+            .duration
+            .or(cfg.duration_s)
+            .map(|s| {
+                if s.is_finite() && s > 0.0 {
+                    Ok(Duration::from_secs_f64(s))
+                } else {
+                    Err(anyhow::anyhow!(
+                        "--duration must be a positive number of seconds, got {s}"
+                    ))
+                }
+            })
+            .transpose()?;
+        if !(1..=1024).contains(&cfg.rx_burst) {
+            bail!("[live] rx_burst must be 1..=1024, got {}", cfg.rx_burst);
+        }
+        if !(64..=65_536).contains(&cfg.frame_bytes) {
+            bail!(
+                "[live] frame_bytes must be 64..=65536, got {}",
+                cfg.frame_bytes
+            );
+        }
+        if cfg.stats_interval_ms == 0 {
+            bail!("[live] stats_interval_ms must be > 0");
+        }
+        let dpdk_args = args
+            .dpdk_args
+            .as_ref()
+            .or(cfg.dpdk_args.as_ref())
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Self {
+            ports: [a, b],
+            cores,
+            duration,
+            stats_csv: args.stats_csv.clone().or_else(|| cfg.stats_csv.clone()),
+            passthrough: args.passthrough.unwrap_or(cfg.passthrough),
+            dpdk_args,
+            rx_burst: cfg.rx_burst,
+            frame_bytes: cfg.frame_bytes,
+            idle_spin: Duration::from_micros(cfg.idle_spin_us),
+            stats_interval: Duration::from_millis(cfg.stats_interval_ms),
+            drain_timeout: Duration::from_millis(cfg.drain_timeout_ms),
+            afpacket: AfPacketOptions {
+                tpacket_v3: match cfg.afpacket.tpacket_version {
+                    3 => true,
+                    2 => false,
+                    v => bail!("[live.afpacket] tpacket_version must be 2 or 3, got {v}"),
+                },
+                block_bytes: cfg.afpacket.block_bytes,
+                blocks: cfg.afpacket.blocks,
+                block_timeout_ms: cfg.afpacket.block_timeout_ms,
+            },
+            stats_line: !args.quiet_stats,
+        })
+    }
+
+    /// Number of workers.
+    pub fn workers(&self) -> usize {
+        self.cores.as_ref().map_or(1, Vec::len)
+    }
+}
+
+/// Reads a TOML file whose `[live]` table (if any) is a [`LiveConfig`]; other tables are ignored.
+pub fn load_live_config(path: &std::path::Path) -> anyhow::Result<LiveConfig> {
+    #[derive(Deserialize)]
+    struct File {
+        #[serde(default)]
+        live: LiveConfig,
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    let f: File = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+    Ok(f.live)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(ports: &[&str]) -> LiveArgs {
+        LiveArgs {
+            ports: ports.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn needs_two_distinct_ports() {
+        let c = LiveConfig::default();
+        assert!(LiveOptions::resolve(&args(&["afpacket:a"]), &c).is_err());
+        assert!(LiveOptions::resolve(&args(&["afpacket:a", "afpacket:a"]), &c).is_err());
+        let o = LiveOptions::resolve(&args(&["afpacket:a", "dpdk:0"]), &c).unwrap();
+        assert_eq!(o.workers(), 1);
+    }
+
+    #[test]
+    fn config_rejects_unknown_keys() {
+        let e = toml::from_str::<LiveConfig>("rx_bust = 3").unwrap_err();
+        assert!(e.to_string().contains("rx_bust"));
+        let c: LiveConfig =
+            toml::from_str("passthrough = \"b-to-a\"\n[afpacket]\nblocks = 4").unwrap();
+        assert_eq!(c.passthrough, Passthrough::BToA);
+        assert_eq!(c.afpacket.blocks, 4);
+    }
+}

@@ -1,0 +1,431 @@
+//! Real TCP and UDP through Reframer on AF_PACKET ports in a client / mid / server testbed.
+//! Root only (CI runs as root); each test builds and removes its own namespaces.
+
+mod common;
+
+use std::{thread::sleep, time::Duration};
+
+use common::{get, random_file, Testbed, CLIENT_IP, SERVER_IP};
+
+const DELAY_US: u64 = 64;
+
+/// Downloads `name` from the server's http.server and checks the bytes.
+fn http_roundtrip(tb: &mut Testbed, size: usize) {
+    let www = tb.dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    random_file(&www.join("blob"), size);
+    let mut c = tb.cmd(&tb.server, "python3");
+    c.args([
+        "-m",
+        "http.server",
+        "8080",
+        "--bind",
+        SERVER_IP,
+        "--directory",
+    ])
+    .arg(&www);
+    tb.spawn(c);
+    let got = tb.dir.join("got");
+    let script = "import sys,time,urllib.request\n\
+        for i in range(50):\n\
+        \x20   try:\n\
+        \x20       d=urllib.request.urlopen(sys.argv[1],timeout=20).read(); break\n\
+        \x20   except OSError: time.sleep(0.1)\n\
+        open(sys.argv[2],'wb').write(d)\n";
+    let url = format!("http://{SERVER_IP}:8080/blob");
+    tb.run(
+        &tb.client,
+        60,
+        "python3",
+        &["-c", script, &url, got.to_str().unwrap()],
+    );
+    let a = std::fs::read(www.join("blob")).unwrap();
+    let b = std::fs::read(&got).unwrap();
+    assert_eq!(a.len(), b.len(), "HTTP download length");
+    assert!(a == b, "HTTP download content differs");
+}
+
+/// A bounded iperf3 TCP run; returns bytes received.
+fn iperf3(tb: &mut Testbed, secs: u32) -> u64 {
+    let mut s = tb.cmd(&tb.server, "iperf3");
+    s.args(["-s", "-1", "-B", SERVER_IP, "-p", "5201"]);
+    tb.spawn(s);
+    sleep(Duration::from_millis(300));
+    let o = tb.run(
+        &tb.client,
+        secs + 30,
+        "iperf3",
+        &["-c", SERVER_IP, "-p", "5201", "-t", &secs.to_string(), "-J"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("iperf3 JSON");
+    get(&v, "end.sum_received.bytes")
+}
+
+fn assert_clean(sum: &serde_json::Value, window_us: u64) {
+    assert_eq!(get(sum, "live.drops_total"), 0, "drops: {sum}");
+    assert_eq!(get(sum, "live.unsent_at_exit"), 0);
+    assert_eq!(
+        get(sum, "scheduler.packets_in"),
+        get(sum, "scheduler.packets_out")
+    );
+    // Every frame that came in on one port left on the other.
+    assert_eq!(
+        get(sum, "live.port_a.rx_packets"),
+        get(sum, "live.port_b.tx_packets")
+    );
+    assert_eq!(
+        get(sum, "live.port_b.rx_packets"),
+        get(sum, "live.port_a.tx_packets")
+    );
+    // Median hold within the window plus scheduling slack of a loaded 2-core VM (CI runs
+    // tests in parallel on 2 cores).
+    let p50 = get(sum, "scheduler.hold_ns_p50");
+    assert!(
+        p50 <= window_us * 1000 + 2_000_000,
+        "hold p50 {p50} ns for a {window_us} µs window"
+    );
+}
+
+#[test]
+fn tcp_iperf3_and_http_download_through_afpacket_v3() {
+    if !common::can_run() {
+        return;
+    }
+    let mut tb = Testbed::new("a");
+    let csv = tb.dir.join("stats.csv");
+    let r = tb.start_reframer(&[
+        "--delay-us",
+        &DELAY_US.to_string(),
+        "--stats-csv",
+        csv.to_str().unwrap(),
+    ]);
+    let bytes = iperf3(&mut tb, 2);
+    assert!(bytes > 2_000_000, "iperf3 moved only {bytes} bytes");
+    std::process::Command::new("kill")
+        .args(["-USR1", &r.pid().to_string()])
+        .status()
+        .unwrap();
+    http_roundtrip(&mut tb, 4 << 20);
+    let f = r.stop("TERM");
+    assert!(
+        f.stderr.contains("snapshot at "),
+        "no SIGUSR1 snapshot: {}",
+        f.stderr
+    );
+    assert!(
+        f.stderr.contains(" Mpps ") && f.stderr.contains("slf-out"),
+        "no stats line: {}",
+        f.stderr
+    );
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert!(rows.starts_with("time_s,rx_pps,tx_pps,"), "{rows}");
+    assert!(
+        rows.lines().count() >= 3,
+        "expected >= 2 rows of 1 s stats: {rows}"
+    );
+    let sum = f.summary();
+    assert_clean(sum, DELAY_US);
+    assert!(get(sum, "scheduler.bursts") > 0, "nothing was scheduled");
+    assert!(get(sum, "live.port_a.rx_packets") > 5_000);
+    assert_eq!(f.npf("DROPPED"), 0.0);
+    assert!(f.npf("THROUGHPUT") > 0.0);
+}
+
+#[test]
+fn two_workers_fanout_tpacket_v2_with_passthrough() {
+    if !common::can_run() {
+        return;
+    }
+    let mut tb = Testbed::new("b");
+    let cfg = tb.dir.join("live.toml");
+    std::fs::write(
+        &cfg,
+        "[live]\npassthrough = \"b-to-a\"\n[live.afpacket]\ntpacket_version = 2\n",
+    )
+    .unwrap();
+    let r = tb.start_reframer(&[
+        "--delay-us",
+        "64",
+        "--cores",
+        "0-1",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--quiet-stats",
+    ]);
+    http_roundtrip(&mut tb, 2 << 20);
+    let f = r.stop("INT");
+    let sum = f.summary();
+    assert_eq!(get(sum, "live.workers"), 2);
+    assert_clean(sum, 64);
+    // Only A->B is scheduled: the scheduler saw exactly port A's frames.
+    assert_eq!(
+        get(sum, "scheduler.packets_in"),
+        get(sum, "live.port_a.rx_packets")
+    );
+}
+
+/// Sends `n` UDP datagrams of one flow from the client, fast.
+fn udp_burst(tb: &Testbed, n: u32, gap_s: f64) {
+    let script = "import socket,sys,time\n\
+        s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],40000))\n\
+        for i in range(int(sys.argv[3])):\n\
+        \x20   s.sendto(i.to_bytes(4,'big')*16,(sys.argv[2],9999)); time.sleep(float(sys.argv[4]))\n";
+    tb.run(
+        &tb.client,
+        30,
+        "python3",
+        &[
+            "-c",
+            script,
+            CLIENT_IP,
+            SERVER_IP,
+            &n.to_string(),
+            &gap_s.to_string(),
+        ],
+    );
+}
+
+#[test]
+fn sigterm_during_traffic_flushes_every_buffered_packet() {
+    if !common::can_run() {
+        return;
+    }
+    let mut tb = Testbed::new("c");
+    let cap = tb.dir.join("srv.pcap");
+    let mut td = tb.cmd(&tb.server, "tcpdump");
+    td.args(["-i", &tb.s0, "-n", "-U", "-B", "16384", "-w"])
+        .arg(&cap)
+        .args(["udp", "port", "9999"]);
+    let td_pid = tb.spawn_ready(td, "listening on");
+    // A 10 s window: everything after each flow's first packet stays buffered until stopped.
+    let r = tb.start_reframer(&["--delay-us", "10000000", "--quiet-stats"]);
+    let n = 3000;
+    udp_burst(&tb, n, 0.0);
+    sleep(Duration::from_millis(200));
+    let f = r.stop("TERM");
+    // tcpdump drops what is still in its ring when interrupted: wait until it has written
+    // every datagram (or 10 s), then stop it.
+    let t0 = std::time::Instant::now();
+    while pcap_records(&cap) < u64::from(n) && t0.elapsed() < Duration::from_secs(10) {
+        sleep(Duration::from_millis(100));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &td_pid.to_string()])
+        .status()
+        .unwrap();
+    sleep(Duration::from_millis(300));
+    let sum = f.summary();
+    assert!(
+        get(sum, "scheduler.flushes.shutdown") >= 1,
+        "nothing was buffered at SIGTERM: {sum}"
+    );
+    assert_eq!(get(sum, "live.drops_total"), 0, "{sum}");
+    // Port B carried every datagram (plus a few ARP/ND frames).
+    let sent_b = get(sum, "live.port_b.tx_packets");
+    assert!(sent_b >= u64::from(n), "port B sent {sent_b} < {n}: {sum}");
+    let out = std::process::Command::new("tcpdump")
+        .args(["-r"])
+        .arg(&cap)
+        .args(["-n"])
+        .output()
+        .unwrap();
+    let captured = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(".9999:"))
+        .count() as u64;
+    assert_eq!(
+        captured,
+        u64::from(n),
+        "server capture vs datagrams sent; port B sent {sent_b}"
+    );
+}
+
+#[test]
+fn idle_uses_no_cpu_and_a_lone_packet_leaves_within_its_window() {
+    if !common::can_run() {
+        return;
+    }
+    for (tag, version, ring_bound_ms) in [("d", 2, 0u64), ("e", 3, 1)] {
+        let tb = Testbed::new(tag);
+        let cfg = tb.dir.join("live.toml");
+        std::fs::write(
+            &cfg,
+            format!("[live.afpacket]\ntpacket_version = {version}\n"),
+        )
+        .unwrap();
+        let window_us = 5000u64;
+        let r = tb.start_reframer(&[
+            "--delay-us",
+            &window_us.to_string(),
+            "-c",
+            cfg.to_str().unwrap(),
+            "--quiet-stats",
+        ]);
+        sleep(Duration::from_millis(300));
+        let c0 = r.cpu_time();
+        sleep(Duration::from_secs(2));
+        let used = r.cpu_time() - c0;
+        // A spinning worker would use the whole 2 s; allow for softirq time of other tests'
+        // traffic that the kernel charges to whatever task it interrupts.
+        assert!(
+            used <= Duration::from_millis(250),
+            "TPACKET_V{version}: idle for 2 s used {used:?} of CPU"
+        );
+
+        // Server prints arrival times (CLOCK_MONOTONIC is shared by all namespaces).
+        let rx = "import socket,sys,time\n\
+            s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],9999))\n\
+            for i in range(int(sys.argv[2])):\n\
+            \x20   d,_=s.recvfrom(2048); print(d[0], time.monotonic_ns(), flush=True)\n";
+        let probes = 6u8;
+        let mut srv = tb.cmd(&tb.server, "python3");
+        srv.args(["-c", rx, SERVER_IP, &(probes + 1).to_string()])
+            .stdout(std::process::Stdio::piped());
+        let srv = srv.spawn().unwrap();
+        sleep(Duration::from_millis(300));
+        // Datagram 0 opens the flow (a flow's first packet bypasses) and resolves ARP; each
+        // later one, 150 ms apart, is alone in its window and must be held for it.
+        let tx = "import socket,sys,time\n\
+            s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
+            for i in range(int(sys.argv[2])):\n\
+            \x20   t=time.monotonic_ns(); s.sendto(bytes([i])*32,(sys.argv[1],9999)); print(i, t, flush=True); time.sleep(0.15)\n";
+        let o = tb.run(
+            &tb.client,
+            20,
+            "python3",
+            &["-c", tx, SERVER_IP, &(probes + 1).to_string()],
+        );
+        let parse = |s: &str| -> std::collections::HashMap<u8, u64> {
+            s.lines()
+                .filter_map(|l| {
+                    let mut it = l.split_whitespace();
+                    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+                })
+                .collect()
+        };
+        let sent = parse(&String::from_utf8_lossy(&o.stdout));
+        let arrived = parse(&common_wait(srv));
+        let lats: Vec<u64> = (1..=probes)
+            .map(|i| (arrived[&i] - sent[&i]) / 1000)
+            .collect();
+        eprintln!("TPACKET_V{version}: idle CPU {used:?} in 2 s; lone packet latency {lats:?} µs (window {window_us} µs)");
+        // Every probe was held for its window; the best one left within window + bound (the
+        // others may have waited for a CPU: CI shares 2 cores between parallel tests). A timer
+        // that was never armed shows up as ~100 ms, the idle sleep cap.
+        let bound_us = window_us + ring_bound_ms * 1000 + 2000;
+        assert!(
+            lats.iter().all(|&l| l >= window_us - 100),
+            "TPACKET_V{version}: a probe was not held: {lats:?}"
+        );
+        let best = *lats.iter().min().unwrap();
+        assert!(
+            best <= bound_us,
+            "TPACKET_V{version}: best latency {best} µs > {bound_us} µs: {lats:?}"
+        );
+        let f = r.stop("TERM");
+        assert_eq!(get(f.summary(), "live.drops_total"), 0);
+    }
+}
+
+fn common_wait(mut c: std::process::Child) -> String {
+    let t0 = std::time::Instant::now();
+    loop {
+        if c.try_wait().unwrap().is_some() {
+            break;
+        }
+        if t0.elapsed() > Duration::from_secs(10) {
+            let _ = c.kill();
+            panic!("server did not see every probe datagram");
+        }
+        sleep(Duration::from_millis(10));
+    }
+    let mut s = String::new();
+    std::io::Read::read_to_string(c.stdout.as_mut().unwrap(), &mut s).unwrap();
+    s
+}
+
+#[test]
+fn missing_interface_is_one_clear_error() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer-live"))
+        .args([
+            "--port",
+            "afpacket:rfl-nonexistent0",
+            "--port",
+            "afpacket:rfl-nonexistent1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("rfl-nonexistent0")
+            && (e.contains("no such interface") || e.contains("CAP_NET_RAW")),
+        "{e}"
+    );
+}
+
+#[test]
+fn dpdk_and_xdp_ports_say_what_is_missing() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer-live"))
+        .args(["--port", "xdp:eth0", "--port", "afpacket:eth1"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("xdp:eth0"), "{e}");
+    if !cfg!(feature = "dpdk") {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer-live"))
+            .args(["--port", "dpdk:0", "--port", "dpdk:1"])
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && e.contains("--features dpdk"), "{e}");
+    }
+}
+
+/// The same TCP checks with DPDK ports over the veths. (`net_af_xdp` passes UDP here but TCP
+/// stalls at a few Mbit/s on veth; not covered yet.)
+#[cfg(feature = "dpdk")]
+fn tcp_through_dpdk_pmd(tag: &str, pmd: &str) {
+    if !common::can_run() {
+        return;
+    }
+    let mut tb = Testbed::new(tag);
+    let eal = format!(
+        "--no-huge --no-pci --no-shconf -m 256 -l 0 --no-telemetry --vdev={pmd}0,iface={} --vdev={pmd}1,iface={}",
+        tb.m0, tb.m1
+    );
+    let ports = [format!("dpdk:{pmd}0"), format!("dpdk:{pmd}1")];
+    let r = tb.start_reframer_on(
+        &ports,
+        &["--delay-us", "64", "--quiet-stats", "--dpdk-args", &eal],
+    );
+    let bytes = iperf3(&mut tb, 2);
+    assert!(bytes > 1_000_000, "iperf3 moved only {bytes} bytes");
+    http_roundtrip(&mut tb, 2 << 20);
+    let f = r.stop("TERM");
+    assert_clean(f.summary(), 64);
+}
+
+#[cfg(feature = "dpdk")]
+#[test]
+fn tcp_iperf3_and_http_through_dpdk_net_af_packet() {
+    tcp_through_dpdk_pmd("f", "net_af_packet");
+}
+
+/// Records in a (possibly still growing) classic pcap file.
+fn pcap_records(path: &std::path::Path) -> u64 {
+    let b = std::fs::read(path).unwrap_or_default();
+    let (mut off, mut n) = (24usize, 0u64);
+    while off + 16 <= b.len() {
+        let caplen = u32::from_le_bytes(b[off + 8..off + 12].try_into().unwrap()) as usize;
+        if off + 16 + caplen > b.len() {
+            break;
+        }
+        off += 16 + caplen;
+        n += 1;
+    }
+    n
+}
