@@ -58,7 +58,7 @@ pub(crate) fn synth_trace(packets: usize, rate_mpps: f64, seed: u64) -> Vec<(u64
     while times.len() < packets {
         // Heavy-tailed flow sizes (Pareto, alpha 1.1), each flow spread over part of the trace.
         let size = ((2.0 / rng.unit().powf(1.0 / 1.1)) as usize).min(20_000);
-        let span = (duration_ns as f64 * (0.1 + 0.9 * rng.unit())) as u64;
+        let span = (duration_ns as f64 * (0.02 + 0.3 * rng.unit())) as u64;
         let start = (rng.unit() * duration_ns.saturating_sub(span) as f64) as u64;
         let gap = span as f64 / size as f64;
         let mut t = start as f64;
