@@ -80,27 +80,7 @@ impl Servers {
     }
 }
 
-/// Parses "64MiB", "4.5GiB", "4096", "1G" into bytes.
-pub fn parse_size(s: &str) -> Result<u64> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().with_context(|| format!("size {s:?}"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        other => bail!("size {s:?}: unknown unit {other:?} (use B, KiB, MiB, GiB)"),
-    };
-    let bytes = n * mult as f64;
-    if !(1.0..=(1u64 << 40) as f64).contains(&bytes) {
-        bail!("size {s:?} out of range (1 B ..= 1 TiB)");
-    }
-    Ok(bytes as u64)
-}
+pub use ribosome_wire::size::parse_size;
 
 /// Parses "min-max" (or a single value) into an inclusive range.
 pub fn parse_range(s: &str) -> Result<(u16, u16)> {

@@ -232,27 +232,7 @@ pub struct LoadedSwitch {
     pub ports: Vec<PortEntry>,
 }
 
-/// Parses "64MiB", "2GiB", "4096" into bytes.
-pub fn parse_size(s: &str) -> Result<u64> {
-    let s = s.trim();
-    let cut = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(cut);
-    let n: f64 = num.parse().with_context(|| format!("size {s:?}"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        other => bail!("size {s:?}: unknown unit {other:?}"),
-    };
-    let bytes = n * mult as f64;
-    if !(1.0..=(1u64 << 40) as f64).contains(&bytes) {
-        bail!("size {s:?} out of range");
-    }
-    Ok(bytes as u64)
-}
+pub use ribosome_wire::size::parse_size;
 
 impl LoadedSwitch {
     /// Reads `[servers]` (shared keys) and `[switch]` from a cluster file.
