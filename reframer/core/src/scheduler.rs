@@ -54,6 +54,10 @@ pub struct Scheduler<P> {
     timeout_coarse: u32,
     /// Time up to which the sweep has been paid for.
     age_clock_ns: u64,
+    /// `(hold ns, packets)` not yet in the histogram: equal consecutive holds (every
+    /// deadline-released single-packet window holds exactly `delay`) cost one record. Flushed
+    /// before every public call returns, so `stats()` is always exact.
+    hold_run: (u64, u64),
     stats: Stats,
 }
 
@@ -99,6 +103,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             buffered_flows: 0,
             timeout_coarse: coarse(cfg.flow_timeout_ns).max(1),
             age_clock_ns: 0,
+            hold_run: (0, 0),
             stats: Stats::default(),
             cfg,
         })
@@ -159,6 +164,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         let hash = flow_hash(&parsed);
         self.handle(pkt, parsed, hash, now);
         self.release_expired(now);
+        self.flush_hold_run();
     }
 
     /// Same as calling [`Self::push`] for each packet, with the flow-table lines of a whole
@@ -183,22 +189,26 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.batch = batch;
         self.release_expired(now);
         self.age_paced(now);
+        self.flush_hold_run();
     }
 
     /// Releases every window whose deadline is `<= now` and ages a few idle flows.
     pub fn poll(&mut self, now: u64) {
         self.release_expired(now);
         self.age_paced(now);
+        self.flush_hold_run();
     }
 
     /// Releases everything buffered now (an operator's flush).
     pub fn flush(&mut self, now: u64) {
         self.release_all(now, FlushReason::Explicit);
+        self.flush_hold_run();
     }
 
     /// Releases everything buffered, counted as shutdown.
     pub fn shutdown(&mut self, now: u64) {
         self.release_all(now, FlushReason::Shutdown);
+        self.flush_hold_run();
     }
 
     #[inline]
@@ -431,7 +441,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         if !self.cfg.tcp_ack_coalescing {
             for _ in 0..count {
                 let (pkt, next, enq) = self.slab.take(idx);
-                self.stats.record_hold(now.saturating_sub(enq));
+                self.record_hold(now.saturating_sub(enq));
                 self.emit(pkt, id);
                 idx = next;
             }
@@ -440,7 +450,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         let mut burst = std::mem::take(&mut self.burst);
         for _ in 0..count {
             let (pkt, next, enq) = self.slab.take(idx);
-            self.stats.record_hold(now.saturating_sub(enq));
+            self.record_hold(now.saturating_sub(enq));
             burst.push(pkt);
             idx = next;
         }
@@ -457,6 +467,24 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             self.emit(pkt, id);
         }
         self.burst = burst;
+    }
+
+    #[inline]
+    fn record_hold(&mut self, ns: u64) {
+        if ns == self.hold_run.0 {
+            self.hold_run.1 += 1;
+        } else {
+            self.flush_hold_run();
+            self.hold_run = (ns, 1);
+        }
+    }
+
+    fn flush_hold_run(&mut self) {
+        let (ns, n) = self.hold_run;
+        if n > 0 {
+            self.stats.record_hold_n(ns, n);
+            self.hold_run.1 = 0;
+        }
     }
 
     /// Sweeps the table at a pace that visits every slot twice per `flow_timeout`, so the

@@ -268,9 +268,9 @@ impl Stats {
         }
     }
 
-    #[inline]
-    pub(crate) fn record_hold(&mut self, ns: u64) {
-        self.hold_ns.saturating_record(ns);
+    /// Records `n` packets held `ns` each.
+    pub(crate) fn record_hold_n(&mut self, ns: u64, n: u64) {
+        self.hold_ns.saturating_record_n(ns, n);
         self.hold_max_ns = self.hold_max_ns.max(ns);
     }
 

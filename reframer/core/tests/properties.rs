@@ -239,6 +239,12 @@ proptest! {
         prop_assert_eq!(h.seen.len(), h.pushed.len(), "every packet out exactly once");
         prop_assert_eq!(h.s.stats().dropped_total(), 0);
         prop_assert_eq!(h.coalesced, h.s.stats().acks_coalesced);
+        let st = h.s.stats();
+        prop_assert_eq!(
+            st.hold_ns.len(),
+            st.packets_out + st.acks_coalesced - st.bypassed_total(),
+            "every held packet's hold time is in the histogram"
+        );
         prop_assert!(h.s.stats().hold_max_ns <= h.cfg.delay_ns);
     }
 }
