@@ -52,15 +52,7 @@ where
     let mut out: Vec<P> = Vec::with_capacity(64);
     let mut c = RunCounts::default();
     let mut drain = |s: &mut Scheduler<P>, at: u64, c: &mut RunCounts| {
-        while s.pop_tx_batch(&mut out) > 0 {
-            for f in out.drain(..) {
-                c.released += 1;
-                sink(f, at);
-            }
-        }
-        while s.pop_discarded().is_some() {
-            c.discarded += 1;
-        }
+        drain_released(s, at, &mut out, c, &mut sink)
     };
     let end = trace
         .duration_ns
@@ -125,15 +117,7 @@ where
     let mut out: Vec<P> = Vec::with_capacity(64);
     let mut c = RunCounts::default();
     let mut drain = |s: &mut Scheduler<P>, at: u64, c: &mut RunCounts| {
-        while s.pop_tx_batch(&mut out) > 0 {
-            for f in out.drain(..) {
-                c.released += 1;
-                sink(f, at);
-            }
-        }
-        while s.pop_discarded().is_some() {
-            c.discarded += 1;
-        }
+        drain_released(s, at, &mut out, c, &mut sink)
     };
     let mut it = frames.into_iter();
     let mut rx: Vec<P> = Vec::with_capacity(batch.max(1));
@@ -155,4 +139,23 @@ where
     s.shutdown(end);
     drain(s, end, &mut c);
     c
+}
+
+/// Hands every released packet to `sink` stamped `at`, and counts recycled buffers.
+fn drain_released<P: Packet>(
+    s: &mut Scheduler<P>,
+    at: u64,
+    out: &mut Vec<P>,
+    c: &mut RunCounts,
+    sink: &mut impl FnMut(P, u64),
+) {
+    while s.pop_tx_batch(out) > 0 {
+        for f in out.drain(..) {
+            c.released += 1;
+            sink(f, at);
+        }
+    }
+    while s.pop_discarded().is_some() {
+        c.discarded += 1;
+    }
 }
