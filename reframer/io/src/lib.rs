@@ -1,5 +1,5 @@
 //! Packet I/O for Reframer: the [`Port`] traits every live backend implements, owned recycled
-//! [`Frame`] buffers, and the backends: AF_PACKET (TPACKET_V3), DPDK (feature `dpdk`), and an
+//! [`Frame`] buffers, and the backends: AF_PACKET (TPACKET_V3), AF_XDP, DPDK (feature `dpdk`), and an
 //! in-memory port. Also the epoll/timerfd [`Poller`] an idle worker sleeps on.
 
 pub mod afpacket;
@@ -10,6 +10,7 @@ pub mod mem;
 pub mod pcap;
 pub mod port;
 mod sys;
+pub mod xdp;
 
 pub use frame::{Frame, FramePool};
 pub use port::{Port, PortCounters, PortKind, PortSpec, RxPort, TxPort};

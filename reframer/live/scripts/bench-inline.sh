@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # iperf3 TCP throughput through a client / mid / server veth testbed, in one run:
 #   Linux bridge in mid (baseline), then Reframer with window 0 and window 64 µs on each port
-#   kind (afpacket TPACKET_V3, afpacket TPACKET_V2, and dpdk net_af_packet if built with the
-#   `dpdk` feature). Prints the median of REPS runs and the ratios. Root only.
+#   kind (afpacket TPACKET_V3, afpacket TPACKET_V2, xdp (AF_XDP, native XDP, copy mode on veth),
+#   and dpdk net_af_packet if built with the `dpdk` feature). Prints the median of REPS runs and the ratios. Root only.
 #
 #   reframer/live/scripts/bench-inline.sh [REPS=3] [SECONDS=4]
 #
@@ -82,7 +82,10 @@ run_case "afpacket v3, window 0" "${AP[@]}" --delay-us 0
 run_case "afpacket v3, window 64us" "${AP[@]}" --delay-us 64
 run_case "afpacket v2, window 0" "${AP[@]}" --delay-us 0 -c "$WORK/v2.toml"
 run_case "afpacket v2, window 64us" "${AP[@]}" --delay-us 64 -c "$WORK/v2.toml"
-KINDS=("afpacket v3" "afpacket v2")
+XP=(--port "xdp:${P}m0" --port "xdp:${P}m1")
+run_case "xdp, window 0" "${XP[@]}" --delay-us 0
+run_case "xdp, window 64us" "${XP[@]}" --delay-us 64
+KINDS=("afpacket v3" "afpacket v2" "xdp")
 if [ "${#FEAT[@]}" -gt 0 ]; then
   EAL="--no-huge --no-pci --no-shconf -m 256 -l 0 --no-telemetry --log-level=warning --vdev=net_af_packet0,iface=${P}m0 --vdev=net_af_packet1,iface=${P}m1"
   DP=(--port dpdk:net_af_packet0 --port dpdk:net_af_packet1 --dpdk-args "$EAL")

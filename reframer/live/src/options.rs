@@ -5,7 +5,11 @@ use std::{path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
-use reframer_io::{afpacket::AfPacketOptions, PortSpec};
+use reframer_io::{
+    afpacket::AfPacketOptions,
+    xdp::{XdpMode, XdpOptions, ZeroCopy},
+    PortSpec,
+};
 use serde::Deserialize;
 
 use crate::cores::parse_core_list;
@@ -47,6 +51,9 @@ pub struct LiveArgs {
     /// No 1 s stats line on stderr.
     #[arg(long)]
     pub quiet_stats: bool,
+    /// EAL arguments after `--` (appended to --dpdk-args), e.g. `-- --no-huge -l 0 --vdev=...`.
+    #[arg(last = true, value_name = "EAL_ARGS")]
+    pub eal_args: Vec<String>,
 }
 
 /// AF_PACKET ring settings in the config file.
@@ -73,6 +80,64 @@ impl Default for AfPacketConfig {
             blocks: d.blocks,
             block_timeout_ms: d.block_timeout_ms,
         }
+    }
+}
+
+/// AF_XDP settings in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct XdpConfig {
+    /// Where the XDP program runs: "auto" (native, else generic), "native" or "generic".
+    pub mode: String,
+    /// "auto" (zero-copy where the driver has it, else copy), "on" or "off".
+    pub zero_copy: String,
+    /// Entries per ring (power of two, 64..=16384); the UMEM holds twice as many frames.
+    pub ring: u32,
+    /// UMEM frame size in bytes: 2048 or 4096 (must hold the MTU plus 256 B of headroom).
+    pub chunk: u32,
+}
+
+impl Default for XdpConfig {
+    fn default() -> Self {
+        let d = XdpOptions::default();
+        Self {
+            mode: "auto".into(),
+            zero_copy: "auto".into(),
+            ring: d.ring,
+            chunk: d.chunk,
+        }
+    }
+}
+
+impl XdpConfig {
+    fn resolve(&self) -> anyhow::Result<XdpOptions> {
+        let mode = match self.mode.as_str() {
+            "auto" => XdpMode::Auto,
+            "native" => XdpMode::Native,
+            "generic" | "skb" => XdpMode::Generic,
+            m => bail!("[live.xdp] mode must be auto, native or generic, got `{m}`"),
+        };
+        let zero_copy = match self.zero_copy.as_str() {
+            "auto" => ZeroCopy::Auto,
+            "on" => ZeroCopy::On,
+            "off" => ZeroCopy::Off,
+            z => bail!("[live.xdp] zero_copy must be auto, on or off, got `{z}`"),
+        };
+        if !self.ring.is_power_of_two() || !(64..=16384).contains(&self.ring) {
+            bail!(
+                "[live.xdp] ring must be a power of two in 64..=16384, got {}",
+                self.ring
+            );
+        }
+        if self.chunk != 2048 && self.chunk != 4096 {
+            bail!("[live.xdp] chunk must be 2048 or 4096, got {}", self.chunk);
+        }
+        Ok(XdpOptions {
+            mode,
+            zero_copy,
+            ring: self.ring,
+            chunk: self.chunk,
+        })
     }
 }
 
@@ -105,6 +170,8 @@ pub struct LiveConfig {
     pub drain_timeout_ms: u64,
     /// AF_PACKET ring settings.
     pub afpacket: AfPacketConfig,
+    /// AF_XDP settings.
+    pub xdp: XdpConfig,
 }
 
 impl Default for LiveConfig {
@@ -122,6 +189,7 @@ impl Default for LiveConfig {
             stats_interval_ms: 1000,
             drain_timeout_ms: 1000,
             afpacket: AfPacketConfig::default(),
+            xdp: XdpConfig::default(),
         }
     }
 }
@@ -153,6 +221,8 @@ pub struct LiveOptions {
     pub drain_timeout: Duration,
     /// AF_PACKET ring settings.
     pub afpacket: AfPacketOptions,
+    /// AF_XDP settings.
+    pub xdp: XdpOptions,
     /// Print the periodic stats line.
     pub stats_line: bool,
 }
@@ -208,12 +278,13 @@ impl LiveOptions {
         if cfg.stats_interval_ms == 0 {
             bail!("[live] stats_interval_ms must be > 0");
         }
-        let dpdk_args = args
+        let mut dpdk_args: Vec<String> = args
             .dpdk_args
             .as_ref()
             .or(cfg.dpdk_args.as_ref())
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
+        dpdk_args.extend(args.eal_args.iter().cloned());
         Ok(Self {
             ports: [a, b],
             cores,
@@ -236,6 +307,7 @@ impl LiveOptions {
                 blocks: cfg.afpacket.blocks,
                 block_timeout_ms: cfg.afpacket.block_timeout_ms,
             },
+            xdp: cfg.xdp.resolve()?,
             stats_line: !args.quiet_stats,
         })
     }
@@ -287,5 +359,29 @@ mod tests {
             toml::from_str("passthrough = \"b-to-a\"\n[afpacket]\nblocks = 4").unwrap();
         assert_eq!(c.passthrough, Passthrough::BToA);
         assert_eq!(c.afpacket.blocks, 4);
+    }
+
+    #[test]
+    fn xdp_section_and_trailing_eal_args() {
+        let c: LiveConfig =
+            toml::from_str("[xdp]\nmode = \"generic\"\nzero_copy = \"off\"\nring = 512").unwrap();
+        let mut a = args(&["xdp:a", "xdp:b"]);
+        a.dpdk_args = Some("--no-huge -l 0".into());
+        a.eal_args = vec!["--vdev=net_ring0".into()];
+        let o = LiveOptions::resolve(&a, &c).unwrap();
+        assert_eq!(o.xdp.mode, XdpMode::Generic);
+        assert_eq!(o.xdp.zero_copy, ZeroCopy::Off);
+        assert_eq!(o.xdp.ring, 512);
+        assert_eq!(o.dpdk_args, ["--no-huge", "-l", "0", "--vdev=net_ring0"]);
+        for bad in [
+            "ring = 100",
+            "chunk = 1000",
+            "mode = \"fast\"",
+            "zero_copy = \"yes\"",
+        ] {
+            let c: LiveConfig = toml::from_str(&format!("[xdp]\n{bad}")).unwrap();
+            let e = LiveOptions::resolve(&a, &c).unwrap_err().to_string();
+            assert!(e.contains("[live.xdp]"), "{bad}: {e}");
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! Opens each worker's handles on the two ports.
 
-use anyhow::bail;
-use reframer_io::{afpacket::AfPacketPort, Port, PortKind, PortSpec};
+use reframer_io::{
+    afpacket::AfPacketPort,
+    xdp::{XdpAttachment, XdpPort},
+    Port, PortKind, PortSpec,
+};
 
 use crate::options::LiveOptions;
 
@@ -15,6 +18,17 @@ pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<[Box<dyn Port>;
     let workers = opts.workers();
     #[cfg(feature = "dpdk")]
     let dpdk = crate::dpdk::prepare(opts)?;
+    // One XDP program per xdp: interface, steering queue w to worker w.
+    let mut xdp = [None, None];
+    for (i, spec) in opts.ports.iter().enumerate() {
+        if spec.kind == PortKind::Xdp {
+            xdp[i] = Some(XdpAttachment::attach(
+                &spec.name,
+                workers as u32,
+                &opts.xdp,
+            )?);
+        }
+    }
     let mut out = Vec::with_capacity(workers);
     for w in 0..workers {
         let open_one = |i: usize, spec: &PortSpec| -> anyhow::Result<Box<dyn Port>> {
@@ -28,12 +42,18 @@ pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<[Box<dyn Port>;
                         fan,
                     )?)
                 }
-                PortKind::Xdp => bail!(
-                    "{spec}: AF_XDP ports are not available in this build yet; use afpacket:{} \
-                     (same interface, AF_PACKET) or dpdk with --vdev=net_af_xdp0,iface={}",
-                    spec.name,
-                    spec.name
-                ),
+                PortKind::Xdp => {
+                    let att = xdp[i].as_ref().expect("attached above");
+                    let port = XdpPort::open(att, w as u32, &opts.xdp, opts.frame_bytes)?;
+                    if w == 0 {
+                        eprintln!(
+                            "{spec}: AF_XDP, {} XDP, {} mode",
+                            att.mode(),
+                            port.copy_mode()
+                        );
+                    }
+                    Box::new(port)
+                }
                 PortKind::Dpdk => {
                     #[cfg(feature = "dpdk")]
                     {
@@ -42,7 +62,7 @@ pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<[Box<dyn Port>;
                     #[cfg(not(feature = "dpdk"))]
                     {
                         let _ = w;
-                        bail!(
+                        anyhow::bail!(
                             "{spec}: this reframer was built without DPDK; rebuild with \
                              `cargo build --release --features dpdk` (needs libdpdk-dev >= 22.11)"
                         )

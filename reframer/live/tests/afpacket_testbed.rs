@@ -246,85 +246,106 @@ fn idle_uses_no_cpu_and_a_lone_packet_leaves_within_its_window() {
         return;
     }
     for (tag, version, ring_bound_ms) in [("d", 2, 0u64), ("e", 3, 1)] {
-        let tb = Testbed::new(tag);
-        let cfg = tb.dir.join("live.toml");
-        std::fs::write(
+        let cfg = format!("[live.afpacket]\ntpacket_version = {version}\n");
+        idle_then_lone_packets(
+            tag,
+            "afpacket",
             &cfg,
-            format!("[live.afpacket]\ntpacket_version = {version}\n"),
-        )
-        .unwrap();
-        let window_us = 5000u64;
-        let r = tb.start_reframer(&[
+            ring_bound_ms,
+            &format!("TPACKET_V{version}"),
+        );
+    }
+}
+
+#[test]
+fn idle_xdp_uses_no_cpu_and_a_lone_packet_leaves_within_its_window() {
+    if !common::can_run() {
+        return;
+    }
+    idle_then_lone_packets("i", "xdp", "", 0, "AF_XDP");
+}
+
+/// Two idle seconds must cost almost no CPU; then probes 150 ms apart, each alone in its
+/// window, must each be held for the window and the best leave within window + a bound.
+fn idle_then_lone_packets(tag: &str, kind: &str, cfg_text: &str, ring_bound_ms: u64, label: &str) {
+    let tb = Testbed::new(tag);
+    let cfg = tb.dir.join("live.toml");
+    std::fs::write(&cfg, cfg_text).unwrap();
+    let window_us = 5000u64;
+    let ports = [format!("{kind}:{}", tb.m0), format!("{kind}:{}", tb.m1)];
+    let r = tb.start_reframer_on(
+        &ports,
+        &[
             "--delay-us",
             &window_us.to_string(),
             "-c",
             cfg.to_str().unwrap(),
             "--quiet-stats",
-        ]);
-        sleep(Duration::from_millis(300));
-        let c0 = r.cpu_time();
-        sleep(Duration::from_secs(2));
-        let used = r.cpu_time() - c0;
-        // A spinning worker would use the whole 2 s; allow for softirq time of other tests'
-        // traffic that the kernel charges to whatever task it interrupts.
-        assert!(
-            used <= Duration::from_millis(250),
-            "TPACKET_V{version}: idle for 2 s used {used:?} of CPU"
-        );
+        ],
+    );
+    sleep(Duration::from_millis(300));
+    let c0 = r.cpu_time();
+    sleep(Duration::from_secs(2));
+    let used = r.cpu_time() - c0;
+    // A spinning worker would use the whole 2 s; allow for softirq time of other tests'
+    // traffic that the kernel charges to whatever task it interrupts.
+    assert!(
+        used <= Duration::from_millis(250),
+        "{label}: idle for 2 s used {used:?} of CPU"
+    );
 
-        // Server prints arrival times (CLOCK_MONOTONIC is shared by all namespaces).
-        let rx = "import socket,sys,time\n\
-            s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],9999))\n\
-            for i in range(int(sys.argv[2])):\n\
-            \x20   d,_=s.recvfrom(2048); print(d[0], time.monotonic_ns(), flush=True)\n";
-        let probes = 6u8;
-        let mut srv = tb.cmd(&tb.server, "python3");
-        srv.args(["-c", rx, SERVER_IP, &(probes + 1).to_string()])
-            .stdout(std::process::Stdio::piped());
-        let srv = srv.spawn().unwrap();
-        sleep(Duration::from_millis(300));
-        // Datagram 0 opens the flow (a flow's first packet bypasses) and resolves ARP; each
-        // later one, 150 ms apart, is alone in its window and must be held for it.
-        let tx = "import socket,sys,time\n\
-            s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
-            for i in range(int(sys.argv[2])):\n\
-            \x20   t=time.monotonic_ns(); s.sendto(bytes([i])*32,(sys.argv[1],9999)); print(i, t, flush=True); time.sleep(0.15)\n";
-        let o = tb.run(
-            &tb.client,
-            20,
-            "python3",
-            &["-c", tx, SERVER_IP, &(probes + 1).to_string()],
-        );
-        let parse = |s: &str| -> std::collections::HashMap<u8, u64> {
-            s.lines()
-                .filter_map(|l| {
-                    let mut it = l.split_whitespace();
-                    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-                })
-                .collect()
-        };
-        let sent = parse(&String::from_utf8_lossy(&o.stdout));
-        let arrived = parse(&common_wait(srv));
-        let lats: Vec<u64> = (1..=probes)
-            .map(|i| (arrived[&i] - sent[&i]) / 1000)
-            .collect();
-        eprintln!("TPACKET_V{version}: idle CPU {used:?} in 2 s; lone packet latency {lats:?} µs (window {window_us} µs)");
-        // Every probe was held for its window; the best one left within window + bound (the
-        // others may have waited for a CPU: CI shares 2 cores between parallel tests). A timer
-        // that was never armed shows up as ~100 ms, the idle sleep cap.
-        let bound_us = window_us + ring_bound_ms * 1000 + 2000;
-        assert!(
-            lats.iter().all(|&l| l >= window_us - 100),
-            "TPACKET_V{version}: a probe was not held: {lats:?}"
-        );
-        let best = *lats.iter().min().unwrap();
-        assert!(
-            best <= bound_us,
-            "TPACKET_V{version}: best latency {best} µs > {bound_us} µs: {lats:?}"
-        );
-        let f = r.stop("TERM");
-        assert_eq!(get(f.summary(), "live.drops_total"), 0);
-    }
+    // Server prints arrival times (CLOCK_MONOTONIC is shared by all namespaces).
+    let rx = "import socket,sys,time\n\
+        s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],9999))\n\
+        for i in range(int(sys.argv[2])):\n\
+        \x20   d,_=s.recvfrom(2048); print(d[0], time.monotonic_ns(), flush=True)\n";
+    let probes = 6u8;
+    let mut srv = tb.cmd(&tb.server, "python3");
+    srv.args(["-c", rx, SERVER_IP, &(probes + 1).to_string()])
+        .stdout(std::process::Stdio::piped());
+    let srv = srv.spawn().unwrap();
+    sleep(Duration::from_millis(300));
+    // Datagram 0 opens the flow (a flow's first packet bypasses) and resolves ARP; each
+    // later one, 150 ms apart, is alone in its window and must be held for it.
+    let tx = "import socket,sys,time\n\
+        s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
+        for i in range(int(sys.argv[2])):\n\
+        \x20   t=time.monotonic_ns(); s.sendto(bytes([i])*32,(sys.argv[1],9999)); print(i, t, flush=True); time.sleep(0.15)\n";
+    let o = tb.run(
+        &tb.client,
+        20,
+        "python3",
+        &["-c", tx, SERVER_IP, &(probes + 1).to_string()],
+    );
+    let parse = |s: &str| -> std::collections::HashMap<u8, u64> {
+        s.lines()
+            .filter_map(|l| {
+                let mut it = l.split_whitespace();
+                Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+            })
+            .collect()
+    };
+    let sent = parse(&String::from_utf8_lossy(&o.stdout));
+    let arrived = parse(&common_wait(srv));
+    let lats: Vec<u64> = (1..=probes)
+        .map(|i| (arrived[&i] - sent[&i]) / 1000)
+        .collect();
+    eprintln!("{label}: idle CPU {used:?} in 2 s; lone packet latency {lats:?} µs (window {window_us} µs)");
+    // Every probe was held for its window; the best one left within window + bound (the
+    // others may have waited for a CPU: CI shares 2 cores between parallel tests). A timer
+    // that was never armed shows up as ~100 ms, the idle sleep cap.
+    let bound_us = window_us + ring_bound_ms * 1000 + 2000;
+    assert!(
+        lats.iter().all(|&l| l >= window_us - 100),
+        "{label}: a probe was not held: {lats:?}"
+    );
+    let best = *lats.iter().min().unwrap();
+    assert!(
+        best <= bound_us,
+        "{label}: best latency {best} µs > {bound_us} µs: {lats:?}"
+    );
+    let f = r.stop("TERM");
+    assert_eq!(get(f.summary(), "live.drops_total"), 0);
 }
 
 fn common_wait(mut c: std::process::Child) -> String {
@@ -367,14 +388,23 @@ fn missing_interface_is_one_clear_error() {
 
 #[test]
 fn dpdk_and_xdp_ports_say_what_is_missing() {
+    // Never a real interface name: this runs outside any test namespace.
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer-live"))
-        .args(["--port", "xdp:eth0", "--port", "afpacket:eth1"])
+        .args([
+            "--port",
+            "xdp:rfl-nonexistent2",
+            "--port",
+            "afpacket:rfl-nonexistent3",
+        ])
         .output()
         .unwrap();
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
     assert_eq!(e.lines().count(), 1, "{e}");
-    assert!(e.contains("xdp:eth0"), "{e}");
+    assert!(
+        e.contains("xdp:rfl-nonexistent2") && e.contains("no such interface"),
+        "{e}"
+    );
     if !cfg!(feature = "dpdk") {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer-live"))
             .args(["--port", "dpdk:0", "--port", "dpdk:1"])
@@ -383,6 +413,38 @@ fn dpdk_and_xdp_ports_say_what_is_missing() {
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success() && e.contains("--features dpdk"), "{e}");
     }
+}
+
+/// Real TCP through native `xdp:` ports (AF_XDP sockets on mid's veths, copy mode: veth has
+/// no zero-copy), then a lone probe leaves after its window although the worker slept.
+#[test]
+fn tcp_iperf3_and_http_through_xdp() {
+    if !common::can_run() {
+        return;
+    }
+    let mut tb = Testbed::new("x");
+    let ports = [format!("xdp:{}", tb.m0), format!("xdp:{}", tb.m1)];
+    let r = tb.start_reframer_on(&ports, &["--delay-us", "64", "--quiet-stats"]);
+    let bytes = iperf3(&mut tb, 2);
+    assert!(bytes > 2_000_000, "iperf3 moved only {bytes} bytes");
+    http_roundtrip(&mut tb, 4 << 20);
+    let f = r.stop("TERM");
+    assert!(
+        f.stderr.contains("AF_XDP") && f.stderr.contains("copy mode"),
+        "{}",
+        f.stderr
+    );
+    let sum = f.summary();
+    assert_clean(sum, 64);
+    assert!(get(sum, "scheduler.bursts") > 0, "nothing was scheduled");
+    assert!(get(sum, "live.port_a.rx_packets") > 5_000);
+    // The program left with the process: the interface has no XDP program any more.
+    let o = tb.run(&tb.mid, 5, "ip", &["-d", "link", "show", &tb.m0]);
+    let link = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !link.contains("prog/xdp"),
+        "XDP program left behind: {link}"
+    );
 }
 
 /// The same TCP checks with DPDK ports over the veths. (`net_af_xdp` passes UDP here but TCP

@@ -20,7 +20,7 @@ fn shipped_inline_configs_load_and_resolve() {
     for (file, kind) in [
         ("inline-afpacket.toml", PortKind::AfPacket),
         ("inline-dpdk.toml", PortKind::Dpdk),
-        ("inline-xdp.toml", PortKind::Dpdk),
+        ("inline-xdp.toml", PortKind::Xdp),
     ] {
         let cfg = load_live_config(&std::path::Path::new(dir).join(file))
             .unwrap_or_else(|e| panic!("{file}: {e:#}"));
