@@ -1,6 +1,6 @@
 //! `eval`: the Reframer evaluation suite (issue 4): calibrated synthetic traces, the paper's NF
-//! chain, experiments E1-E4 and cachegrind counts, written as tidy CSV, SVG/PNG plots and
-//! summary.json. See eval/EVAL.md.
+//! chain, experiments E1-E4, the E5 Ribosome cluster model and cachegrind counts, written as
+//! tidy CSV, SVG/PNG plots and summary.json. See eval/EVAL.md.
 
 use reframer_eval::{calib, exp, summary, trace};
 
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[command(
     name = "eval",
     version,
-    about = "Reframer evaluation suite: traces, NF chain, experiments E1-E4"
+    about = "Reframer evaluation suite: traces, NF chain, experiments E1-E5"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,6 +52,9 @@ enum Cmd {
     E3(Common),
     /// E4: added hold time distribution vs T.
     E4(Common),
+    /// E5: Ribosome cluster model at 100G (discrete-event, fed with NF costs measured here).
+    #[command(alias = "e5")]
+    Cluster(Common),
     /// Cache misses per packet for E2/E3 on reduced runs (valgrind --tool=cachegrind).
     Cachegrind(Common),
     /// The campus generator's statistics next to the reference's published ones.
@@ -144,6 +147,7 @@ fn main() -> Result<()> {
             drop(runs);
             summary::update(&ctx, "e2_nf_cost", exp::nf_cost::run(&ctx)?)?;
             summary::update(&ctx, "e3_in_chain", exp::in_chain::run(&ctx)?)?;
+            summary::update(&ctx, "e5_cluster", exp::cluster::run_e5(&ctx)?)?;
             summary::update(&ctx, "cachegrind", exp::cachegrind::run(&ctx)?)?;
             summary::update(
                 &ctx,
@@ -170,6 +174,10 @@ fn main() -> Result<()> {
         Cmd::E3(c) => {
             let ctx = ctx(&c)?;
             summary::update(&ctx, "e3_in_chain", exp::in_chain::run(&ctx)?)?;
+        }
+        Cmd::Cluster(c) => {
+            let ctx = ctx(&c)?;
+            summary::update(&ctx, "e5_cluster", exp::cluster::run_e5(&ctx)?)?;
         }
         Cmd::Cachegrind(c) => {
             let ctx = ctx(&c)?;

@@ -1,4 +1,5 @@
-//! The paper's published figures (reference §2.5-2.6, from the authors' result CSVs), used as
+//! The papers' published figures (Reframer: reference §2.5-2.6, from the authors' result CSVs;
+//! Ribosome: its reference §4, read off the figures), used as
 //! dashed reference lines in the plots and in summary.json. Nothing here feeds a measurement.
 
 /// Off-chain DUT input SLF at 30 segments, by T (µs); T = 0 is the baseline.
@@ -52,3 +53,33 @@ pub const E4_LAT50_IN_CHAIN: [(u64, f64); 6] = [
 /// Issue 4 targets.
 pub const TARGET_E1_TOLERANCE: f64 = 0.15;
 pub const TARGET_E3_GAIN_AT_64: f64 = 0.60;
+
+/// Ribosome (NSDI '23) figures, read off the authors' committed PDFs (ribosome reference §4,
+/// approximate, ±5%). Fig 5 at ~1 KB packets: Ribosome linear to ~34.5 Mpps / ~280 Gb/s at
+/// 35 Mpps offered; the NF server alone plateaus at ~11.5 Mpps / ~93 Gb/s.
+pub const E5_RIBOSOME_1KB_GBPS: f64 = 280.0;
+pub const E5_RIBOSOME_1KB_MPPS: f64 = 34.5;
+pub const E5_OFFERED_MAX_MPPS: f64 = 35.0;
+pub const E5_NF_ALONE_1KB_GBPS: f64 = 93.0;
+pub const E5_NF_ALONE_1KB_MPPS: f64 = 11.5;
+/// Fig 7: Ribosome output (Gb/s) by packet length (B).
+pub const E5_SIZE_RIBOSOME: [(u32, f64); 9] = [
+    (64, 48.0),
+    (128, 70.0),
+    (192, 112.0),
+    (256, 155.0),
+    (320, 196.0),
+    (384, 287.0),
+    (448, 300.0),
+    (512, 300.0),
+    (1024, 300.0),
+];
+/// Fig 7: the NF server alone, only its end points are legible (~48 at 64 B, ~100 at 1024 B).
+pub const E5_SIZE_NF_ALONE: [(u32, f64); 2] = [(64, 48.0), (1024, 100.0)];
+/// Fig 8: output (Gb/s) by NF cores, load balancer / rate limiter NFs.
+pub const E5_CORES_LB: [(u32, f64); 4] = [(1, 35.0), (4, 140.0), (8, 250.0), (16, 287.0)];
+/// Fig 8: the "Advanced scheduler" (Reframer + EtherTag) NF.
+pub const E5_CORES_SCHEDULER: [(u32, f64); 2] = [(8, 230.0), (16, 240.0)];
+/// Fig 6: median latency (µs) by offered Gb/s.
+pub const E5_LAT_RIBOSOME: [(u32, f64); 2] = [(10, 24.0), (90, 30.0)];
+pub const E5_LAT_NF_ALONE: [(u32, f64); 4] = [(10, 25.0), (70, 46.0), (80, 65.0), (90, 106.0)];

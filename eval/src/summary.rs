@@ -50,6 +50,17 @@ pub fn print_headlines(ctx: &Ctx) -> Result<()> {
         "E3 gain at T=64 us incl. Reframer: {} (target {}), peak {} at T={} us",
         e3["gain_at_64us"], e3["target_gain_at_64us"], e3["peak_gain"], e3["peak_delay_us"]
     );
+    let e5 = &s["e5_cluster"]["load_1kb"];
+    if !e5.is_null() {
+        println!(
+            "E5 1 KB: Ribosome {} Gb/s ({}), NF server alone {} Gb/s ({}), ratio {} (paper ~280 / ~93)",
+            e5["ribosome_chain_max"]["gbps"],
+            e5["ribosome_chain_max"]["bound"].as_str().unwrap_or("?"),
+            e5["nf_alone_chain_max"]["gbps"],
+            e5["nf_alone_chain_max"]["bound"].as_str().unwrap_or("?"),
+            e5["ratio"]
+        );
+    }
     Ok(())
 }
 
@@ -199,6 +210,7 @@ pub fn write_table(ctx: &Ctx) -> Result<()> {
             );
         }
     }
+    write_e5_rows(&mut t, &s["e5_cluster"]);
     if let Some(rows) = s["cachegrind"]["runs"].as_array() {
         for r in rows {
             let _ = writeln!(
@@ -213,4 +225,126 @@ pub fn write_table(ctx: &Ctx) -> Result<()> {
     }
     let p = ctx.out.join("eval_table.md");
     std::fs::write(&p, t).with_context(|| format!("writing {}", p.display()))
+}
+
+/// The E5 rows of the table: ours (with the bound that limited each point) next to the paper.
+fn write_e5_rows(t: &mut String, e5: &Value) {
+    use std::fmt::Write as _;
+    if e5.is_null() {
+        return;
+    }
+    let at = |v: &Value| match v["gbps"].as_f64() {
+        Some(g) => format!("{g:.1} ({})", v["bound"].as_str().unwrap_or("?")),
+        None => "n/a".into(),
+    };
+    let c = &e5["nf_cost_ns"];
+    let ns = |v: &Value| v.as_f64().map_or("n/a".into(), |x| format!("{x:.1}"));
+    let _ = writeln!(
+        t,
+        "| E5 | measured NF cost per frame: chain / Reframer + chain / ribosome-nfhost (ns) | {} / {} / {} | FastClick on a Xeon (not published) | measured |",
+        ns(&c["chain"]),
+        ns(&c["reframer_chain"]),
+        ns(&c["nfhost"])
+    );
+    let l = &e5["load_1kb"];
+    let _ = writeln!(
+        t,
+        "| E5 | Ribosome, 1 KB, max output, 16 cores, chain (Gb/s) | {} | ~280 (offered 35 Mpps) | shape |",
+        at(&l["ribosome_chain_max"])
+    );
+    let _ = writeln!(
+        t,
+        "| E5 | Ribosome, 1 KB, max output, 16 cores, Reframer + chain (Gb/s) | {} | | |",
+        at(&l["ribosome_reframer_chain_max"])
+    );
+    let _ = writeln!(
+        t,
+        "| E5 | NF server alone, 1 KB, plateau (Gb/s) | {} | ~93 | shape |",
+        at(&l["nf_alone_chain_max"])
+    );
+    let _ = writeln!(
+        t,
+        "| E5 | Ribosome / NF server alone, 1 KB | {} | ~3.0 | |",
+        ns(&l["ratio"])
+    );
+    let z = &e5["size"];
+    for (k, f, paper) in [
+        ("ribosome_64", 64, "~48"),
+        ("ribosome_384", 384, "~287"),
+        ("ribosome_1024", 1024, "~300"),
+    ] {
+        let _ = writeln!(
+            t,
+            "| E5 | Ribosome at {f} B, input ports at line rate (Gb/s) | {} | {paper} | shape |",
+            at(&z[k])
+        );
+    }
+    for (k, f, paper) in [("nf_alone_64", 64, "~48"), ("nf_alone_1024", 1024, "~100")] {
+        let _ = writeln!(
+            t,
+            "| E5 | NF server alone at {f} B (Gb/s) | {} | {paper} | shape |",
+            at(&z[k])
+        );
+    }
+    let _ = writeln!(
+        t,
+        "| E5 | smallest packet at which Ribosome reaches 270 Gb/s (B) | {} | ~384 | |",
+        z["smallest_frame_at_270_gbps"]
+    );
+    let paper_cores = |n: u64| match n {
+        1 => "~35",
+        4 => "~140",
+        8 => "~250",
+        16 => "~287",
+        _ => "",
+    };
+    if let Some(rows) = e5["cores"]["chain"].as_array() {
+        for r in rows
+            .iter()
+            .filter(|r| [1, 4, 8, 16].contains(&r["cores"].as_u64().unwrap_or(0)))
+        {
+            let n = r["cores"].as_u64().unwrap_or(0);
+            let _ = writeln!(
+                t,
+                "| E5 | Ribosome, 1 KB, {n} NF cores, chain (Gb/s) | {} | {} (LB) | shape |",
+                at(&r["at"]),
+                paper_cores(n)
+            );
+        }
+    }
+    if let Some(rows) = e5["cores"]["reframer_chain"].as_array() {
+        for r in rows
+            .iter()
+            .filter(|r| [8, 16].contains(&r["cores"].as_u64().unwrap_or(0)))
+        {
+            let n = r["cores"].as_u64().unwrap_or(0);
+            let paper = if n == 8 { "~230" } else { "~240" };
+            let _ = writeln!(
+                t,
+                "| E5 | Ribosome, 1 KB, {n} NF cores, Reframer + chain (Gb/s) | {} | {paper} (advanced scheduler) | shape |",
+                at(&r["at"])
+            );
+        }
+    }
+    let lat = &e5["latency"];
+    let p50 = |v: &Value| {
+        v["p50_us"].as_f64().map_or("n/a".into(), |x| {
+            format!(
+                "{x:.1} at {:.0} Gb/s",
+                v["offered_gbps"].as_f64().unwrap_or(f64::NAN)
+            )
+        })
+    };
+    let _ = writeln!(
+        t,
+        "| E5 | median latency, Ribosome, low / high load (µs) | {} / {} | ~24 / ~30 (10 / 90 Gb/s) | model has no host stack |",
+        p50(&lat["ribosome_10g"]),
+        p50(&lat["ribosome_90g"])
+    );
+    let _ = writeln!(
+        t,
+        "| E5 | median latency, NF server alone, low / high load (µs) | {} / {} | ~25 / ~106 (10 / 90 Gb/s) | model has no host stack |",
+        p50(&lat["nf_alone_10g"]),
+        p50(&lat["nf_alone_90g"])
+    );
 }

@@ -2,6 +2,7 @@
 //! headline figures for summary.json.
 
 pub mod cachegrind;
+pub mod cluster;
 pub mod in_chain;
 pub mod locality;
 pub mod nf_cost;
