@@ -13,7 +13,7 @@ fn eval_depth(text: &str, names: &BTreeMap<String, String>, depth: u32) -> Resul
     if depth > 16 {
         return Err(format!("{text:?}: definitions nest too deep"));
     }
-    let toks = tokens(text);
+    let toks = crate::p4src::tokens(text, true);
     let mut p = Parser {
         toks: &toks,
         at: 0,
@@ -25,31 +25,6 @@ fn eval_depth(text: &str, names: &BTreeMap<String, String>, depth: u32) -> Resul
         return Err(format!("{text:?}: unexpected {:?}", toks[p.at]));
     }
     Ok(v)
-}
-
-fn tokens(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i] as char;
-        if c.is_whitespace() {
-            i += 1;
-        } else if c.is_ascii_alphanumeric() || c == '_' {
-            let start = i;
-            while i < b.len() && ((b[i] as char).is_ascii_alphanumeric() || b[i] == b'_') {
-                i += 1;
-            }
-            out.push(s[start..i].to_string());
-        } else if (c == '<' || c == '>') && b.get(i + 1) == Some(&b[i]) {
-            out.push(s[i..i + 2].to_string());
-            i += 2;
-        } else {
-            out.push(c.to_string());
-            i += 1;
-        }
-    }
-    out
 }
 
 struct Parser<'a> {

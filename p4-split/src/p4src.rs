@@ -428,6 +428,12 @@ fn join_continuations(s: &str) -> String {
 }
 
 fn tokenize(s: &str) -> Vec<String> {
+    tokens(s, false)
+}
+
+/// Identifiers/numbers and single punctuation characters; with `shifts`, `<<` and `>>` are one
+/// token (expressions), without it two (`bit<16>>` closes two type arguments).
+pub(crate) fn tokens(s: &str, shifts: bool) -> Vec<String> {
     let mut out = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
@@ -441,6 +447,9 @@ fn tokenize(s: &str) -> Vec<String> {
                 i += 1;
             }
             out.push(s[start..i].to_string());
+        } else if shifts && (c == '<' || c == '>') && b.get(i + 1) == Some(&b[i]) {
+            out.push(s[i..i + 2].to_string());
+            i += 2;
         } else {
             out.push(c.to_string());
             i += c.len_utf8();

@@ -21,6 +21,10 @@ pub struct AfPacketOptions {
     /// Longest a partly filled block waits before user space sees it, in ms (>= 1). This bounds
     /// the extra latency at low rates.
     pub block_timeout_ms: u32,
+    /// PACKET_VNET_HDR (TPACKET_V3 only): GRO/GSO super-frames and frames whose checksum was
+    /// left to offload pass through whole, with their offload header; the kernel segments and
+    /// checksums them on the way out.
+    pub vnet_hdr: bool,
 }
 
 impl Default for AfPacketOptions {
@@ -30,6 +34,7 @@ impl Default for AfPacketOptions {
             block_bytes: 1 << 16,
             blocks: 64,
             block_timeout_ms: 1,
+            vnet_hdr: false,
         }
     }
 }
@@ -65,7 +70,14 @@ impl AfPacketPort {
             blocks: opts.blocks,
             frame_bytes: 2048,
             retire_tov_ms: opts.block_timeout_ms.max(1),
+            vnet: opts.vnet_hdr,
         };
+        if opts.vnet_hdr && (!opts.tpacket_v3 || opts.block_bytes < 1 << 17) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "afpacket vnet_hdr needs tpacket_version = 3 and block_bytes >= 131072 (super-frames are up to 64 KiB)",
+            ));
+        }
         if !geo.block_bytes.is_power_of_two() || geo.block_bytes < 4096 || geo.blocks == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -83,14 +95,7 @@ impl AfPacketPort {
 }
 
 fn explain(iface: &str, e: io::Error) -> io::Error {
-    let hint = match e.raw_os_error() {
-        Some(libc::EPERM) | Some(libc::EACCES) => {
-            " (needs CAP_NET_RAW and CAP_NET_ADMIN: run as root)"
-        }
-        Some(libc::ENETDOWN) => " (interface is down: ip link set IFACE up)",
-        _ => "",
-    };
-    io::Error::new(e.kind(), format!("afpacket:{iface}: {e}{hint}"))
+    crate::port::open_error("afpacket", iface, "CAP_NET_RAW and CAP_NET_ADMIN", e)
 }
 
 impl RxPort for AfPacketPort {
@@ -108,11 +113,14 @@ impl RxPort for AfPacketPort {
                 c.rx_oversize += 1;
                 return;
             }
-            if fr.csum_partial {
+            if fr.csum_partial && fr.vnet.is_none() {
                 c.rx_csum_partial += 1;
             }
             let mut f = pool.get();
             f.fill(fr.data);
+            if let Some(v) = fr.vnet {
+                f.vnet = *v;
+            }
             c.rx_packets += 1;
             c.rx_bytes += fr.data.len() as u64;
             out.push(f);

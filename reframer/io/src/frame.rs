@@ -1,11 +1,18 @@
 //! Owned packet buffers and the per-worker pool that recycles them, so the datapath does not
 //! allocate once the pool has grown to the number of packets in flight.
 
+/// Length of the `virtio_net_hdr` an AF_PACKET socket with PACKET_VNET_HDR puts before each
+/// frame: GSO type and size, and where a checksum left to offload starts and is stored.
+pub const VNET_HDR_LEN: usize = 10;
+
 /// An owned packet buffer of fixed capacity; `as_ref()` is the frame (`len` bytes).
 #[derive(Debug)]
 pub struct Frame {
     buf: Box<[u8]>,
     len: usize,
+    /// The offload header the frame arrived with (all zero: a plain frame with full
+    /// checksums), handed to a TX port that understands it.
+    pub vnet: [u8; VNET_HDR_LEN],
 }
 
 impl Frame {
@@ -33,6 +40,7 @@ impl Frame {
         }
         self.buf[..data.len()].copy_from_slice(data);
         self.len = data.len();
+        self.vnet = [0; VNET_HDR_LEN];
         true
     }
 
@@ -87,6 +95,7 @@ impl FramePool {
         Frame {
             buf: vec![0u8; self.frame_bytes].into_boxed_slice(),
             len: 0,
+            vnet: [0; VNET_HDR_LEN],
         }
     }
 
@@ -95,6 +104,7 @@ impl FramePool {
         match self.free.pop() {
             Some(mut f) => {
                 f.len = 0;
+                f.vnet = [0; VNET_HDR_LEN];
                 f
             }
             None => self.fresh(),

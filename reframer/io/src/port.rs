@@ -26,6 +26,12 @@ pub trait TxPort {
     /// big: counted in `tx_dropped`), are removed and recycled into `pool`. Frames still in
     /// `frames` met a full queue: retry them later. Returns the number transmitted.
     fn tx_burst(&mut self, frames: &mut Vec<Frame>, pool: &mut FramePool) -> io::Result<usize>;
+
+    /// True while frames accepted by `tx_burst` still wait in a ring that only moves when
+    /// poked (AF_XDP copy mode): the worker keeps polling instead of sleeping.
+    fn tx_stalled(&self) -> bool {
+        false
+    }
 }
 
 /// A bidirectional port owned by one worker.
@@ -70,6 +76,17 @@ impl PortCounters {
         self.rx_dropped += o.rx_dropped;
         self.tx_dropped += o.tx_dropped;
     }
+}
+
+/// An open error of port `kind:iface`, with a hint for the usual causes; `caps` names the
+/// privileges the kind needs.
+pub(crate) fn open_error(kind: &str, iface: &str, caps: &str, e: io::Error) -> io::Error {
+    let hint = match e.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => format!(" (needs {caps}: run as root)"),
+        Some(libc::ENETDOWN) => " (interface is down: ip link set IFACE up)".to_owned(),
+        _ => String::new(),
+    };
+    io::Error::new(e.kind(), format!("{kind}:{iface}: {e}{hint}"))
 }
 
 /// Which backend a port uses.

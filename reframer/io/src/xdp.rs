@@ -181,14 +181,7 @@ impl Drop for XdpPort {
 }
 
 fn explain(iface: &str, e: io::Error) -> io::Error {
-    let hint = match e.raw_os_error() {
-        Some(libc::EPERM) | Some(libc::EACCES) => {
-            " (needs root: CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW)"
-        }
-        Some(libc::ENETDOWN) => " (interface is down: ip link set IFACE up)",
-        _ => "",
-    };
-    io::Error::new(e.kind(), format!("xdp:{iface}: {e}{hint}"))
+    crate::port::open_error("xdp", iface, "CAP_NET_ADMIN, CAP_BPF and CAP_NET_RAW", e)
 }
 
 impl RxPort for XdpPort {
@@ -198,6 +191,9 @@ impl RxPort for XdpPort {
         out: &mut Vec<Frame>,
         max: usize,
     ) -> io::Result<usize> {
+        if self.sock.tx_busy() {
+            self.sock.kick()?;
+        }
         let c = &mut self.counters;
         let cap = self.frame_bytes;
         let mut got = 0;
@@ -241,6 +237,10 @@ impl TxPort for XdpPort {
             pool.put(f);
         }
         Ok(n)
+    }
+
+    fn tx_stalled(&self) -> bool {
+        self.sock.tx_busy()
     }
 }
 

@@ -2,7 +2,8 @@
 # iperf3 TCP throughput through a client / mid / server veth testbed, in one run:
 #   Linux bridge in mid (baseline), then Reframer with window 0 and window 64 µs on each port
 #   kind (afpacket TPACKET_V3, afpacket TPACKET_V2, xdp (AF_XDP, native XDP, copy mode on veth),
-#   and dpdk net_af_packet if built with the `dpdk` feature). Prints the median of REPS runs and the ratios. Root only.
+#   and dpdk net_af_packet if built with the `dpdk` feature). Then offload pass-through: GRO on
+#   mid's ports, the bridge again, and Reframer on afpacket with vnet_hdr (super-frames whole). Prints the median of REPS runs and the ratios. Root only.
 #
 #   reframer/live/scripts/bench-inline.sh [REPS=3] [SECONDS=4]
 #
@@ -93,13 +94,28 @@ if [ "${#FEAT[@]}" -gt 0 ]; then
   run_case "dpdk net_af_packet, window 64us" "${DP[@]}" --delay-us 64
   KINDS+=("dpdk net_af_packet")
 fi
+ip netns exec "$M" ethtool -K "${P}m0" gro on >/dev/null
+ip netns exec "$M" ethtool -K "${P}m1" gro on >/dev/null
+printf '[live.afpacket]\nvnet_hdr = true\nblock_bytes = 262144\nblocks = 32\n' >"$WORK/vnet.toml"
+run_case "afpacket v3 vnet_hdr + GRO, window 0" "${AP[@]}" --delay-us 0 -c "$WORK/vnet.toml"
+run_case "afpacket v3 vnet_hdr + GRO, window 64us" "${AP[@]}" --delay-us 64 -c "$WORK/vnet.toml"
+ip -n "$M" link add br0 type bridge
+ip -n "$M" link set "${P}m0" master br0; ip -n "$M" link set "${P}m1" master br0; ip -n "$M" link set br0 up
+sleep 1
+run_case "linux bridge + GRO"
+ip -n "$M" link del br0
 echo
-echo "ratios (medians of this run)"
-for k in "${KINDS[@]}"; do
+echo "ratios (medians of this run; bridge = offloads off everywhere, as in the cases above it)"
+for k in "${KINDS[@]}" "afpacket v3 vnet_hdr + GRO"; do
   python3 - "$k" "${RES[linux bridge]}" "${RES[$k, window 0]}" "${RES[$k, window 64us]}" <<'PY'
 import sys
 k, br, w0, w64 = sys.argv[1], *map(float, sys.argv[2:])
 f = lambda a, b: a / b if b else float("nan")
-print(f"{k:22} window 0 / bridge = {f(w0, br):.2f}x   window 64us / window 0 = {f(w64, w0):.2f}x")
+print(f"{k:27} window 0 / bridge = {f(w0, br):.2f}x   window 64us / window 0 = {f(w64, w0):.2f}x")
 PY
 done
+python3 - "${RES[linux bridge + GRO]}" "${RES[afpacket v3 vnet_hdr + GRO, window 0]}" <<'PY'
+import sys
+br, w0 = map(float, sys.argv[1:])
+print(f"{'with GRO on both sides':27} vnet_hdr window 0 / bridge + GRO = {w0 / br if br else float('nan'):.2f}x")
+PY

@@ -61,6 +61,14 @@ fn install_signals() -> anyhow::Result<Signals> {
 pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<LiveReport> {
     reframer_core::Scheduler::<Vec<u8>>::new(sched.clone())
         .map_err(|e| anyhow::anyhow!("scheduler settings: {e}"))?;
+    if opts.afpacket.vnet_hdr && sched.tcp_ack_coalescing {
+        // ACK rewriting patches the TCP checksum incrementally, which is wrong for a frame
+        // whose checksum the kernel has yet to compute.
+        anyhow::bail!(
+            "[live.afpacket] vnet_hdr and tcp_ack_coalescing cannot be combined: a frame with \
+             its checksum left to offload cannot be rewritten in place"
+        );
+    }
     let sig = install_signals().context("installing signal handlers")?;
     let handles = ports::open_all(opts)?;
     let workers = handles.len();

@@ -56,6 +56,9 @@ pub struct LiveArgs {
     pub eal_args: Vec<String>,
 }
 
+/// Frame buffer size with `vnet_hdr`: 64 KiB of IP packet plus Ethernet and VLAN headers.
+pub(crate) const VNET_FRAME_BYTES: usize = 65_536 + 128;
+
 /// AF_PACKET ring settings in the config file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -69,6 +72,9 @@ pub struct AfPacketConfig {
     pub blocks: u32,
     /// Longest wait before a partly filled block reaches us, ms (adds to latency at low rate).
     pub block_timeout_ms: u32,
+    /// Offload pass-through (PACKET_VNET_HDR, TPACKET_V3 only): GRO/GSO super-frames and
+    /// frames with checksums left to offload are forwarded whole; raises frame_bytes to 64 KiB.
+    pub vnet_hdr: bool,
 }
 
 impl Default for AfPacketConfig {
@@ -79,6 +85,7 @@ impl Default for AfPacketConfig {
             block_bytes: d.block_bytes,
             blocks: d.blocks,
             block_timeout_ms: d.block_timeout_ms,
+            vnet_hdr: d.vnet_hdr,
         }
     }
 }
@@ -275,6 +282,14 @@ impl LiveOptions {
                 cfg.frame_bytes
             );
         }
+        if cfg.afpacket.vnet_hdr
+            && (cfg.afpacket.tpacket_version != 3 || cfg.afpacket.block_bytes < 1 << 17)
+        {
+            bail!(
+                "[live.afpacket] vnet_hdr needs tpacket_version = 3 and block_bytes >= 131072 \
+                 (GRO/GSO super-frames are up to 64 KiB)"
+            );
+        }
         if cfg.stats_interval_ms == 0 {
             bail!("[live] stats_interval_ms must be > 0");
         }
@@ -293,7 +308,12 @@ impl LiveOptions {
             passthrough: args.passthrough.unwrap_or(cfg.passthrough),
             dpdk_args,
             rx_burst: cfg.rx_burst,
-            frame_bytes: cfg.frame_bytes,
+            // A GRO/GSO super-frame is up to 64 KiB of IP plus link headers.
+            frame_bytes: if cfg.afpacket.vnet_hdr {
+                cfg.frame_bytes.max(VNET_FRAME_BYTES)
+            } else {
+                cfg.frame_bytes
+            },
             idle_spin: Duration::from_micros(cfg.idle_spin_us),
             stats_interval: Duration::from_millis(cfg.stats_interval_ms),
             drain_timeout: Duration::from_millis(cfg.drain_timeout_ms),
@@ -306,6 +326,7 @@ impl LiveOptions {
                 block_bytes: cfg.afpacket.block_bytes,
                 blocks: cfg.afpacket.blocks,
                 block_timeout_ms: cfg.afpacket.block_timeout_ms,
+                vnet_hdr: cfg.afpacket.vnet_hdr,
             },
             xdp: cfg.xdp.resolve()?,
             stats_line: !args.quiet_stats,
@@ -382,6 +403,24 @@ mod tests {
             let c: LiveConfig = toml::from_str(&format!("[xdp]\n{bad}")).unwrap();
             let e = LiveOptions::resolve(&a, &c).unwrap_err().to_string();
             assert!(e.contains("[live.xdp]"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn vnet_hdr_needs_v3_and_big_blocks_and_raises_frame_bytes() {
+        let a = args(&["afpacket:a", "afpacket:b"]);
+        let ok: LiveConfig =
+            toml::from_str("[afpacket]\nvnet_hdr = true\nblock_bytes = 262144").unwrap();
+        let o = LiveOptions::resolve(&a, &ok).unwrap();
+        assert!(o.afpacket.vnet_hdr);
+        assert!(o.frame_bytes >= 65_536 + 14);
+        for bad in [
+            "vnet_hdr = true",
+            "vnet_hdr = true\ntpacket_version = 2\nblock_bytes = 262144",
+        ] {
+            let c: LiveConfig = toml::from_str(&format!("[afpacket]\n{bad}")).unwrap();
+            let e = LiveOptions::resolve(&a, &c).unwrap_err().to_string();
+            assert!(e.contains("vnet_hdr needs"), "{bad}: {e}");
         }
     }
 }

@@ -85,7 +85,10 @@ pub fn run_worker(
             pending: Vec::with_capacity(1024),
         },
     ];
-    let mut pool = FramePool::new(p.frame_bytes, 4096);
+    // Up to 4096 buffers ready (64 MiB at most: super-frame buffers are 64 KiB); the pool
+    // grows on demand beyond that.
+    let prealloc = ((64 << 20) / p.frame_bytes).clamp(64, 4096);
+    let mut pool = FramePool::new(p.frame_bytes, prealloc);
     let mut poller = Poller::new()?;
     let mut all_fds = true;
     for (i, port) in ports.iter().enumerate() {
@@ -129,7 +132,10 @@ pub fn run_worker(
             last_work = now;
             continue;
         }
-        if now - last_work < spin_ns || dirs.iter().any(|d| !d.pending.is_empty()) {
+        if now - last_work < spin_ns
+            || dirs.iter().any(|d| !d.pending.is_empty())
+            || ports.iter().any(|p| p.tx_stalled())
+        {
             std::hint::spin_loop();
             continue;
         }
@@ -165,6 +171,10 @@ pub fn run_worker(
         for d in &mut dirs {
             pump(d, &mut ports, &mut pool, now)?;
             left += d.pending.len() + d.sched.as_ref().map_or(0, |s| s.tx_pending());
+        }
+        for port in ports.iter_mut().filter(|p| p.tx_stalled()) {
+            port.tx_burst(&mut Vec::new(), &mut pool)?; // pokes the ring
+            left += 1;
         }
         if left == 0 || now > give_up {
             break;

@@ -415,6 +415,60 @@ fn dpdk_and_xdp_ports_say_what_is_missing() {
     }
 }
 
+/// Offload pass-through: the end hosts keep TX offloads on (TSO super-frames whose checksums
+/// are left to the NIC), mid's ports run GRO, and `vnet_hdr` carries each frame's offload
+/// header from RX to TX, so nothing has to be turned off and super-frames are forwarded whole.
+#[test]
+fn tcp_with_end_host_offloads_on_through_afpacket_vnet_hdr() {
+    if !common::can_run() {
+        return;
+    }
+    let mut tb = Testbed::new("v");
+    let on = ["tx", "on", "tso", "on"];
+    tb.run(
+        &tb.client,
+        5,
+        "ethtool",
+        &[&["-K", tb.c0.as_str()][..], &on].concat(),
+    );
+    tb.run(
+        &tb.server,
+        5,
+        "ethtool",
+        &[&["-K", tb.s0.as_str()][..], &on].concat(),
+    );
+    for dev in [&tb.m0, &tb.m1] {
+        tb.run(&tb.mid, 5, "ethtool", &["-K", dev, "gro", "on"]);
+    }
+    let cfg = tb.dir.join("live.toml");
+    std::fs::write(
+        &cfg,
+        "[live.afpacket]\nvnet_hdr = true\nblock_bytes = 262144\nblocks = 32\n",
+    )
+    .unwrap();
+    let r = tb.start_reframer(&[
+        "--delay-us",
+        "64",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--quiet-stats",
+    ]);
+    let bytes = iperf3(&mut tb, 2);
+    assert!(bytes > 2_000_000, "iperf3 moved only {bytes} bytes");
+    http_roundtrip(&mut tb, 4 << 20);
+    let f = r.stop("TERM");
+    let sum = f.summary();
+    assert_clean(sum, 64);
+    let (n, b) = (
+        get(sum, "live.port_a.rx_packets"),
+        get(sum, "live.port_a.rx_bytes"),
+    );
+    assert!(
+        b / n.max(1) > 3000,
+        "expected super-frames from the client, got {n} frames of {b} bytes in all"
+    );
+}
+
 /// Real TCP through native `xdp:` ports (AF_XDP sockets on mid's veths, copy mode: veth has
 /// no zero-copy), then a lone probe leaves after its window although the worker slept.
 #[test]

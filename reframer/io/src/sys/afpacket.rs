@@ -17,7 +17,14 @@ pub(crate) struct RingGeometry {
     pub(crate) blocks: u32,
     pub(crate) frame_bytes: u32,
     pub(crate) retire_tov_ms: u32,
+    /// PACKET_VNET_HDR: frames carry a virtio_net_hdr (GRO/GSO super-frames, checksums left
+    /// to offload) in both directions.
+    pub(crate) vnet: bool,
 }
+
+/// `PACKET_VNET_HDR` (linux/if_packet.h; not in the libc crate).
+const PACKET_VNET_HDR: libc::c_int = 15;
+const VNET_LEN: usize = crate::frame::VNET_HDR_LEN;
 
 /// One received frame as the ring reports it.
 pub(crate) struct RxFrame<'a> {
@@ -25,6 +32,8 @@ pub(crate) struct RxFrame<'a> {
     /// Length on the wire (larger than `data` when the ring truncated it).
     pub(crate) wire_len: u32,
     pub(crate) csum_partial: bool,
+    /// The virtio_net_hdr before the frame (vnet sockets only).
+    pub(crate) vnet: Option<&'a [u8; VNET_LEN]>,
 }
 
 /// The socket, its ring mapping, and the read cursor.
@@ -96,6 +105,11 @@ impl PacketSocket {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let s = fd.as_raw_fd();
         let frames = geo.block_bytes / geo.frame_bytes * geo.blocks;
+        if geo.vnet {
+            // Must precede the ring setup.
+            let one: libc::c_int = 1;
+            setsockopt(s, libc::SOL_PACKET, PACKET_VNET_HDR, &one)?;
+        }
         if geo.v3 {
             let v = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
             setsockopt(s, libc::SOL_PACKET, libc::PACKET_VERSION, &v)?;
@@ -233,6 +247,7 @@ impl PacketSocket {
                     data,
                     wire_len: h.tp_len,
                     csum_partial: status & libc::TP_STATUS_CSUMNOTREADY != 0,
+                    vnet: None,
                 });
             }
             status_word.store(libc::TP_STATUS_KERNEL, Ordering::Release);
@@ -276,10 +291,17 @@ impl PacketSocket {
                 }
                 // SAFETY: [start, start+len) lies inside this user-owned block (checked).
                 let data = unsafe { std::slice::from_raw_parts(base.add(start), len) };
+                // The kernel writes the virtio_net_hdr right before the MAC header.
+                let vnet = (self.geo.vnet && h.tp_mac as usize >= VNET_LEN).then(|| {
+                    // SAFETY: [start-VNET_LEN, start) lies after this packet's tpacket3_hdr
+                    // (tp_mac >= VNET_LEN past it) inside the user-owned block; u8 array.
+                    unsafe { &*base.add(start - VNET_LEN).cast::<[u8; VNET_LEN]>() }
+                });
                 f(RxFrame {
                     data,
                     wire_len: h.tp_len,
                     csum_partial: h.tp_status & libc::TP_STATUS_CSUMNOTREADY != 0,
+                    vnet,
                 });
                 n += 1;
                 self.pkt_left -= 1;
@@ -297,21 +319,28 @@ impl PacketSocket {
     }
 
     /// Sends `frames` with one `sendmmsg` per 64; returns how many the kernel took. `Ok(0)`
-    /// when the queue is full; `Err` carries the error of the first frame that failed.
-    pub(crate) fn send<T: AsRef<[u8]>>(&self, frames: &[T]) -> io::Result<usize> {
+    /// when the queue is full; `Err` carries the error of the first frame that failed. On a
+    /// vnet socket each frame goes out behind its virtio_net_hdr.
+    pub(crate) fn send(&self, frames: &[crate::frame::Frame]) -> io::Result<usize> {
         const CHUNK: usize = 64;
         let mut sent = 0;
+        let per = if self.geo.vnet { 2 } else { 1 };
         for chunk in frames.chunks(CHUNK) {
             // SAFETY: iovec and mmsghdr are plain data; zeroed is valid (null name, no control).
-            let mut iov: [libc::iovec; CHUNK] = unsafe { std::mem::zeroed() };
+            let mut iov: [libc::iovec; 2 * CHUNK] = unsafe { std::mem::zeroed() };
             // SAFETY: as above.
             let mut msgs: [libc::mmsghdr; CHUNK] = unsafe { std::mem::zeroed() };
             for (i, fr) in chunk.iter().enumerate() {
-                let fr = fr.as_ref();
-                iov[i].iov_base = fr.as_ptr() as *mut libc::c_void;
-                iov[i].iov_len = fr.len();
-                msgs[i].msg_hdr.msg_iov = &mut iov[i];
-                msgs[i].msg_hdr.msg_iovlen = 1;
+                let v = &mut iov[per * i..per * i + per];
+                if self.geo.vnet {
+                    v[0].iov_base = fr.vnet.as_ptr() as *mut libc::c_void;
+                    v[0].iov_len = VNET_LEN;
+                }
+                let data = fr.as_ref();
+                v[per - 1].iov_base = data.as_ptr() as *mut libc::c_void;
+                v[per - 1].iov_len = data.len();
+                msgs[i].msg_hdr.msg_iov = v.as_mut_ptr();
+                msgs[i].msg_hdr.msg_iovlen = per;
             }
             // SAFETY: `msgs[..len]` point at `iov` entries that point at live frame slices,
             // all outliving the call; the socket is bound, so no address is needed.
