@@ -190,7 +190,20 @@ fn sigterm_during_traffic_flushes_every_buffered_packet() {
     if !common::can_run() {
         return;
     }
-    let mut tb = Testbed::new("c");
+    sigterm_flushes("c", "afpacket");
+}
+
+#[test]
+fn sigterm_during_traffic_flushes_every_buffered_packet_xdp() {
+    if !common::can_run() {
+        return;
+    }
+    sigterm_flushes("t", "xdp");
+}
+
+/// Datagrams held in a 10 s window when SIGTERM comes must all reach the server's capture.
+fn sigterm_flushes(tag: &str, kind: &str) {
+    let mut tb = Testbed::new(tag);
     let cap = tb.dir.join("srv.pcap");
     let mut td = tb.cmd(&tb.server, "tcpdump");
     td.args(["-i", &tb.s0, "-n", "-U", "-B", "16384", "-w"])
@@ -198,7 +211,8 @@ fn sigterm_during_traffic_flushes_every_buffered_packet() {
         .args(["udp", "port", "9999"]);
     let td_pid = tb.spawn_ready(td, "listening on");
     // A 10 s window: everything after each flow's first packet stays buffered until stopped.
-    let r = tb.start_reframer(&["--delay-us", "10000000", "--quiet-stats"]);
+    let ports = [format!("{kind}:{}", tb.m0), format!("{kind}:{}", tb.m1)];
+    let r = tb.start_reframer_on(&ports, &["--delay-us", "10000000", "--quiet-stats"]);
     let n = 3000;
     udp_burst(&tb, n, 0.0);
     sleep(Duration::from_millis(200));
