@@ -89,6 +89,17 @@ impl XdpAttachment {
         }))
     }
 
+    /// RX queues of the interface (from sysfs), if known. Frames arriving on a queue without
+    /// a worker's socket go to the kernel stack, not through Reframer.
+    pub fn rx_queues(&self) -> Option<usize> {
+        let dir = std::fs::read_dir(format!("/sys/class/net/{}/queues", self.iface)).ok()?;
+        Some(
+            dir.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("rx-"))
+                .count(),
+        )
+    }
+
     /// "native" or "generic".
     pub fn mode(&self) -> &'static str {
         match self.prog.mode {

@@ -51,6 +51,15 @@ pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<[Box<dyn Port>;
                             att.mode(),
                             port.copy_mode()
                         );
+                        if let Some(q) = att.rx_queues().filter(|&q| q > workers) {
+                            eprintln!(
+                                "{spec}: warning: {q} RX queues but {workers} worker(s): frames \
+                                 on queues {workers}..{q} reach the kernel stack, not Reframer \
+                                 (use one worker per queue, or `ethtool -L {} combined \
+                                 {workers}`)",
+                                spec.name
+                            );
+                        }
                     }
                     Box::new(port)
                 }
