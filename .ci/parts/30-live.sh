@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Live mode with the `dpdk` feature: lint, then the DPDK tests (net_pcap / net_ring vdevs, and
-# real TCP through net_af_packet in a netns testbed). The AF_PACKET testbed tests already run
+# real TCP through net_af_packet in a netns testbed), then a 1 s smoke run of the inline
+# benchmark script over every path. The AF_PACKET and xdp testbed tests already run
 # in the workspace test part. Needs root for the namespaces; installs what it needs.
 set -euo pipefail
 need=()
@@ -17,3 +18,11 @@ cargo clippy --locked -p dpdk-sys -p reframer-io -p reframer-live --all-targets 
   --features reframer-live/dpdk -- -D warnings
 cargo nextest run --release --locked --no-fail-fast -p reframer-live --features dpdk \
   -E 'binary(dpdk_vdev) | test(/dpdk/)'
+# The inline benchmark script, once per case for 1 s, so it cannot rot: every path through the
+# testbed (bridge, each port kind, offload pass-through) must move TCP data.
+out=$(bash reframer/live/scripts/bench-inline.sh 1 1 2>&1) || { echo "$out"; exit 1; }
+echo "$out" | grep -v '^warning\|^ *-->\|^ *|\|^$'
+echo "$out" | grep -q '^with GRO on both sides' || { echo "bench-inline.sh printed no ratios"; exit 1; }
+if echo "$out" | grep -E 'Gbit/s' | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "Gbit/s" && $i + 0 == 0) bad = 1} END {exit !bad}'; then
+  echo "bench-inline.sh: a path moved no data"; exit 1
+fi
