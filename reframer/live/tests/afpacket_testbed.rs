@@ -484,7 +484,7 @@ fn tcp_with_end_host_offloads_on_through_afpacket_vnet_hdr() {
 }
 
 /// Real TCP through native `xdp:` ports (AF_XDP sockets on mid's veths, copy mode: veth has
-/// no zero-copy), then a lone probe leaves after its window although the worker slept.
+/// no zero-copy); the XDP program leaves with the process.
 #[test]
 fn tcp_iperf3_and_http_through_xdp() {
     if !common::can_run() {
