@@ -27,6 +27,23 @@ pub struct AfPacketOptions {
     pub vnet_hdr: bool,
 }
 
+impl AfPacketOptions {
+    /// Checks the ring settings; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.block_bytes.is_power_of_two() || self.block_bytes < 4096 || self.blocks == 0 {
+            return Err("block_bytes must be a power of two >= 4096 and blocks >= 1".into());
+        }
+        if self.vnet_hdr && (!self.tpacket_v3 || self.block_bytes < 1 << 17) {
+            return Err(
+                "vnet_hdr needs tpacket_version = 3 and block_bytes >= 131072 \
+                        (GRO/GSO super-frames are up to 64 KiB)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Default for AfPacketOptions {
     fn default() -> Self {
         Self {
@@ -72,18 +89,9 @@ impl AfPacketPort {
             retire_tov_ms: opts.block_timeout_ms.max(1),
             vnet: opts.vnet_hdr,
         };
-        if opts.vnet_hdr && (!opts.tpacket_v3 || opts.block_bytes < 1 << 17) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "afpacket vnet_hdr needs tpacket_version = 3 and block_bytes >= 131072 (super-frames are up to 64 KiB)",
-            ));
-        }
-        if !geo.block_bytes.is_power_of_two() || geo.block_bytes < 4096 || geo.blocks == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "afpacket ring: block_bytes must be a power of two >= 4096 and blocks >= 1",
-            ));
-        }
+        opts.validate().map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("afpacket ring: {e}"))
+        })?;
         let sock = PacketSocket::open(iface, geo, fanout).map_err(|e| explain(iface, e))?;
         Ok(Self {
             name: format!("afpacket:{iface}"),

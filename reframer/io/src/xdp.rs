@@ -52,6 +52,22 @@ pub struct XdpOptions {
     pub chunk: u32,
 }
 
+impl XdpOptions {
+    /// Checks the sizes; the message names the key (`ring`, `chunk`).
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.ring.is_power_of_two() || !(64..=16384).contains(&self.ring) {
+            return Err(format!(
+                "ring must be a power of two in 64..=16384, got {}",
+                self.ring
+            ));
+        }
+        if self.chunk != 2048 && self.chunk != 4096 {
+            return Err(format!("chunk must be 2048 or 4096, got {}", self.chunk));
+        }
+        Ok(())
+    }
+}
+
 impl Default for XdpOptions {
     fn default() -> Self {
         Self {
@@ -137,6 +153,8 @@ impl XdpPort {
         opts: &XdpOptions,
         frame_bytes: usize,
     ) -> io::Result<Self> {
+        opts.validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("xdp: {e}")))?;
         let geo = XskGeometry {
             ring: opts.ring,
             chunk: opts.chunk,

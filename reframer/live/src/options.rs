@@ -130,21 +130,15 @@ impl XdpConfig {
             "off" => ZeroCopy::Off,
             z => bail!("[live.xdp] zero_copy must be auto, on or off, got `{z}`"),
         };
-        if !self.ring.is_power_of_two() || !(64..=16384).contains(&self.ring) {
-            bail!(
-                "[live.xdp] ring must be a power of two in 64..=16384, got {}",
-                self.ring
-            );
-        }
-        if self.chunk != 2048 && self.chunk != 4096 {
-            bail!("[live.xdp] chunk must be 2048 or 4096, got {}", self.chunk);
-        }
-        Ok(XdpOptions {
+        let o = XdpOptions {
             mode,
             zero_copy,
             ring: self.ring,
             chunk: self.chunk,
-        })
+        };
+        o.validate()
+            .map_err(|e| anyhow::anyhow!("[live.xdp] {e}"))?;
+        Ok(o)
     }
 }
 
@@ -282,14 +276,6 @@ impl LiveOptions {
                 cfg.frame_bytes
             );
         }
-        if cfg.afpacket.vnet_hdr
-            && (cfg.afpacket.tpacket_version != 3 || cfg.afpacket.block_bytes < 1 << 17)
-        {
-            bail!(
-                "[live.afpacket] vnet_hdr needs tpacket_version = 3 and block_bytes >= 131072 \
-                 (GRO/GSO super-frames are up to 64 KiB)"
-            );
-        }
         if cfg.stats_interval_ms == 0 {
             bail!("[live] stats_interval_ms must be > 0");
         }
@@ -300,6 +286,20 @@ impl LiveOptions {
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
         dpdk_args.extend(args.eal_args.iter().cloned());
+        let afpacket = AfPacketOptions {
+            tpacket_v3: match cfg.afpacket.tpacket_version {
+                3 => true,
+                2 => false,
+                v => bail!("[live.afpacket] tpacket_version must be 2 or 3, got {v}"),
+            },
+            block_bytes: cfg.afpacket.block_bytes,
+            blocks: cfg.afpacket.blocks,
+            block_timeout_ms: cfg.afpacket.block_timeout_ms,
+            vnet_hdr: cfg.afpacket.vnet_hdr,
+        };
+        afpacket
+            .validate()
+            .map_err(|e| anyhow::anyhow!("[live.afpacket] {e}"))?;
         Ok(Self {
             ports: [a, b],
             cores,
@@ -317,17 +317,7 @@ impl LiveOptions {
             idle_spin: Duration::from_micros(cfg.idle_spin_us),
             stats_interval: Duration::from_millis(cfg.stats_interval_ms),
             drain_timeout: Duration::from_millis(cfg.drain_timeout_ms),
-            afpacket: AfPacketOptions {
-                tpacket_v3: match cfg.afpacket.tpacket_version {
-                    3 => true,
-                    2 => false,
-                    v => bail!("[live.afpacket] tpacket_version must be 2 or 3, got {v}"),
-                },
-                block_bytes: cfg.afpacket.block_bytes,
-                blocks: cfg.afpacket.blocks,
-                block_timeout_ms: cfg.afpacket.block_timeout_ms,
-                vnet_hdr: cfg.afpacket.vnet_hdr,
-            },
+            afpacket,
             xdp: cfg.xdp.resolve()?,
             stats_line: !args.quiet_stats,
         })

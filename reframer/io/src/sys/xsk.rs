@@ -187,19 +187,8 @@ impl XskSocket {
         geo: XskGeometry,
         zero_copy: bool,
     ) -> io::Result<Self> {
+        // Sizes were validated by `XdpOptions::validate`.
         let ring = geo.ring;
-        if !ring.is_power_of_two() || !(64..=16384).contains(&ring) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "xdp ring size must be a power of two in 64..=16384",
-            ));
-        }
-        if geo.chunk != 2048 && geo.chunk != 4096 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "xdp chunk size must be 2048 or 4096",
-            ));
-        }
         // SAFETY: plain syscall; the fd is checked and then owned.
         let raw =
             cvt(unsafe { libc::socket(libc::AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) })?;
