@@ -49,7 +49,7 @@ impl Default for AfPacketOptions {
         Self {
             tpacket_v3: true,
             block_bytes: 1 << 16,
-            blocks: 64,
+            blocks: 256,
             block_timeout_ms: 1,
             vnet_hdr: false,
         }

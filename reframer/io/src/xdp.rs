@@ -73,7 +73,7 @@ impl Default for XdpOptions {
         Self {
             mode: XdpMode::Auto,
             zero_copy: ZeroCopy::Auto,
-            ring: 2048,
+            ring: 4096,
             chunk: 2048,
         }
     }
@@ -281,7 +281,7 @@ impl Port for XdpPort {
     fn counters(&mut self) -> PortCounters {
         let st = self.sock.stats();
         let mut c = self.counters;
-        c.rx_dropped += st.rx_dropped + st.rx_ring_full + st.rx_fill_empty;
+        c.rx_dropped += st.rx_dropped + st.rx_ring_full;
         c
     }
 }

@@ -28,12 +28,14 @@ pub(crate) enum Copy {
     Copy,
 }
 
-/// Kernel drop counters of the socket (XDP_STATISTICS).
+/// Kernel drop counters of the socket (XDP_STATISTICS). A frame is dropped either as
+/// `rx_dropped` (no free chunk: the fill ring was empty, which the kernel also counts in the
+/// fill ring's empty-descriptor count, so that one is a cause, not more drops) or as
+/// `rx_ring_full` (the RX ring had no room).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct XskStats {
     pub(crate) rx_dropped: u64,
     pub(crate) rx_ring_full: u64,
-    pub(crate) rx_fill_empty: u64,
 }
 
 struct Mmap {
@@ -432,7 +434,6 @@ impl XskSocket {
         XskStats {
             rx_dropped: st.rx_dropped + st.rx_invalid_descs,
             rx_ring_full: st.rx_ring_full,
-            rx_fill_empty: st.rx_fill_ring_empty_descs,
         }
     }
 }
