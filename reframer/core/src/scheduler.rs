@@ -27,6 +27,19 @@ const PRIO_MAX: u64 = (1 << 40) - 1;
 /// Batch size for lookups with prefetch.
 const PREFETCH_BATCH: usize = 32;
 
+/// One released burst: consecutive packets of one flow in the TX queue (a window's packets,
+/// or one passed-through packet). A downstream NF can do its per-flow work once per burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BurstInfo {
+    /// The flow's 5-tuple; `None` for a passed-through packet whose 5-tuple is unreadable.
+    pub key: Option<FlowKey>,
+    /// Low 32 bits of [`FlowKey::hash64`] (0 without a key): a ready hash for the NF's own
+    /// flow table, and for prefetching its state ahead of the burst ([`Scheduler::peek_bursts`]).
+    pub hash: u32,
+    /// Packets of this burst still in the TX queue.
+    pub len: u32,
+}
+
 /// A closed window waiting in the current round (its fields stay in the ring until emitted).
 #[derive(Clone, Copy)]
 struct RoundItem {
@@ -42,6 +55,8 @@ pub struct Scheduler<P> {
     slab: PacketSlab<P>,
     ring: WindowRing,
     out: VecDeque<P>,
+    /// Burst boundaries of `out`: the lengths add up to `out.len()`.
+    bursts: VecDeque<BurstInfo>,
     max_out: usize,
     discarded: VecDeque<P>,
     round: Vec<RoundItem>,
@@ -93,6 +108,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             slab: PacketSlab::new(cfg.max_buffered_packets),
             ring: WindowRing::new(cfg.max_buffered_packets),
             out: VecDeque::with_capacity(cfg.max_buffered_packets as usize + 1024),
+            bursts: VecDeque::with_capacity(1024),
             max_out: 2 * cfg.max_buffered_packets as usize + 4096,
             discarded: VecDeque::new(),
             round: Vec::with_capacity(64),
@@ -150,7 +166,34 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     pub fn pop_tx_batch(&mut self, out: &mut Vec<P>) -> usize {
         let n = self.out.len().min(self.cfg.max_tx_burst);
         out.extend(self.out.drain(..n));
+        let mut left = n as u32;
+        while left > 0 {
+            let Some(b) = self.bursts.front_mut() else {
+                break;
+            };
+            if b.len > left {
+                b.len -= left;
+                break;
+            }
+            left -= b.len;
+            self.bursts.pop_front();
+        }
         n
+    }
+
+    /// Appends the packets of the next released burst (all of one flow, in order) to `out`
+    /// and says which flow they belong to. The packets and their order are exactly those
+    /// [`Self::pop_tx_batch`] would hand out; the two may be mixed.
+    pub fn pop_burst(&mut self, out: &mut Vec<P>) -> Option<BurstInfo> {
+        let b = self.bursts.pop_front()?;
+        out.extend(self.out.drain(..b.len as usize));
+        Some(b)
+    }
+
+    /// The bursts waiting to be handed out, next first: an NF can prefetch its state for
+    /// burst i+1 while it works on burst i.
+    pub fn peek_bursts(&self) -> impl Iterator<Item = &BurstInfo> + '_ {
+        self.bursts.iter()
     }
 
     /// A buffer the scheduler no longer needs (a coalesced ACK or a dropped packet).
@@ -160,6 +203,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     /// Classifies one frame and buffers or passes it.
     pub fn push(&mut self, pkt: P, now: u64) {
+        self.age_paced(now);
         let parsed = self.classify(pkt.as_ref());
         let hash = flow_hash(&parsed);
         self.handle(pkt, parsed, hash, now);
@@ -170,6 +214,9 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// Same as calling [`Self::push`] for each packet, with the flow-table lines of a whole
     /// batch prefetched before any is used (the table is the cache-miss hot spot).
     pub fn push_batch(&mut self, pkts: impl IntoIterator<Item = P>, now: u64) {
+        // Ageing first, as `push` does, so a batch and the same packets pushed one by one
+        // see the same table and release the same packets in the same order.
+        self.age_paced(now);
         let mut it = pkts.into_iter();
         let mut batch = std::mem::take(&mut self.batch);
         loop {
@@ -188,7 +235,6 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
         self.batch = batch;
         self.release_expired(now);
-        self.age_paced(now);
         self.flush_hold_run();
     }
 
@@ -231,7 +277,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 if let Some(key) = key {
                     self.stats.locality_in.observe(flow_id(hash));
                     self.release_flow_of(&key, hash, now);
-                    self.bypass(pkt, reason, Some(hash));
+                    self.bypass(pkt, reason, Some((&key, hash)));
                 } else {
                     self.stats.locality_in.observe_unkeyed();
                     self.bypass(pkt, reason, None);
@@ -253,14 +299,14 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                         s.first_seen = coarse(now);
                         if self.cfg.first_packet_bypass {
                             s.sent = 1;
-                            self.bypass(pkt, BypassReason::FirstPacket, Some(hash));
+                            self.bypass(pkt, BypassReason::FirstPacket, Some((&info.key, hash)));
                             return;
                         }
                         i
                     }
                     Lookup::Full => {
                         // Not in the table, so nothing of this flow is queued.
-                        self.bypass(pkt, BypassReason::TableFull, Some(hash));
+                        self.bypass(pkt, BypassReason::TableFull, Some((&info.key, hash)));
                         return;
                     }
                 };
@@ -269,7 +315,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 s.sent = s.sent.saturating_add(1);
                 if self.cfg.bypass_syn && info.is_syn() {
                     self.release_slot_if_open(slot, now);
-                    self.bypass(pkt, BypassReason::Syn, Some(hash));
+                    self.bypass(pkt, BypassReason::Syn, Some((&info.key, hash)));
                     return;
                 }
                 self.enqueue(slot, pkt, now);
@@ -308,6 +354,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 sent,
                 tag: s.tag,
                 first_seen: s.first_seen,
+                key: s.key,
             };
             let pos = self.ring.push(w, &mut self.table);
             self.table.slots[slot as usize].ring_pos = pos;
@@ -322,17 +369,36 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
     }
 
-    fn bypass(&mut self, pkt: P, reason: BypassReason, hash: Option<u64>) {
+    fn bypass(&mut self, pkt: P, reason: BypassReason, key: Option<(&FlowKey, u64)>) {
         self.stats.bypassed.add(reason, 1);
-        self.emit(pkt, hash.map(flow_id));
+        if self.emit(pkt, key.map(|(_, h)| flow_id(h))) {
+            self.note_burst(key.map(|(k, _)| *k), key.map_or(0, |(_, h)| h as u32), 1);
+        }
     }
 
+    /// Adds `len` packets just emitted to the burst list, joining the previous burst when it
+    /// is of the same flow (a passed-through packet right after its flow's window).
     #[inline]
-    fn emit(&mut self, pkt: P, id: Option<u64>) {
+    fn note_burst(&mut self, key: Option<FlowKey>, hash: u32, len: u32) {
+        if len == 0 {
+            return;
+        }
+        if let Some(last) = self.bursts.back_mut() {
+            if key.is_some() && last.key == key {
+                last.len += len;
+                return;
+            }
+        }
+        self.bursts.push_back(BurstInfo { key, hash, len });
+    }
+
+    /// Queues a released packet for TX; false when the TX queue was full (dropped, counted).
+    #[inline]
+    fn emit(&mut self, pkt: P, id: Option<u64>) -> bool {
         if self.out.len() >= self.max_out {
             self.stats.dropped.add(DropReason::TxQueueFull, 1);
             self.discarded.push_back(pkt);
-            return;
+            return false;
         }
         match id {
             Some(id) => self.stats.locality_out.observe(id),
@@ -340,6 +406,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
         self.stats.packets_out += 1;
         self.out.push_back(pkt);
+        true
     }
 
     /// Releases the queue of `key`'s flow, if any, so a bypassed packet cannot overtake it.
@@ -433,18 +500,20 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     fn emit_burst(&mut self, item: RoundItem, now: u64) {
         let w = self.ring.get(item.pos);
-        let (head, count, tag) = (w.head, w.count, w.tag);
+        let (head, count, tag, key) = (w.head, w.count, w.tag, w.key);
         self.stats.flushes.add(item.reason, 1);
         self.stats.bursts += 1;
         let id = Some(u64::from(tag));
         let mut idx = head;
         if !self.cfg.tcp_ack_coalescing {
+            let mut sent = 0;
             for _ in 0..count {
                 let (pkt, next, enq) = self.slab.take(idx);
                 self.record_hold(now.saturating_sub(enq));
-                self.emit(pkt, id);
+                sent += u32::from(self.emit(pkt, id));
                 idx = next;
             }
+            self.note_burst(Some(key), tag, sent);
             return;
         }
         let mut burst = std::mem::take(&mut self.burst);
@@ -463,10 +532,12 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         );
         self.stats.acks_coalesced += o.removed;
         self.stats.bursts_reordered += u64::from(o.reordered);
+        let mut sent = 0;
         for pkt in burst.drain(..) {
-            self.emit(pkt, id);
+            sent += u32::from(self.emit(pkt, id));
         }
         self.burst = burst;
+        self.note_burst(Some(key), tag, sent);
     }
 
     #[inline]
