@@ -184,7 +184,7 @@ fn setup(cli: Cli) -> Result<Setup> {
 
 /// The payload memory is allocated up front: refuse what this machine cannot hold.
 fn check_memory(memory: u64) -> Result<()> {
-    let limit = physical_memory().unwrap_or(u64::MAX);
+    let limit = cli::physical_memory().unwrap_or(u64::MAX);
     cli::check_alloc(
         "--memory (or servers.memory)",
         memory,
@@ -192,14 +192,6 @@ fn check_memory(memory: u64) -> Result<()> {
         limit.into(),
     )
     .map_err(anyhow::Error::msg)
-}
-
-/// Physical memory of this machine, from /proc/meminfo.
-fn physical_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
 }
 
 /// Opens the interface and the RDMA backend and serves; every error here is a run-time one.

@@ -95,3 +95,17 @@ pub fn check_alloc(
     }
     Ok(())
 }
+
+/// Physical memory of this machine (`MemTotal` of /proc/meminfo), if known.
+pub fn physical_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// What one in-process run (demo, benchmark, trace generation) may allocate: half the
+/// physical memory (8 GiB where it is unknown).
+pub fn alloc_limit() -> u128 {
+    u128::from(physical_memory().unwrap_or(16 << 30) / 2)
+}
