@@ -311,9 +311,9 @@ fn bench_setup(packets: usize, repeats: usize, sizes: &[usize]) -> Result<()> {
 /// Every error before `run` is a usage error (status 2), every one after a run-time
 /// failure (status 1).
 enum Job {
-    Demo(Demo),
+    Demo(Box<Demo>),
     Bench(usize, usize, Vec<usize>),
-    Serve(serve::Serve),
+    Serve(Box<serve::Serve>),
     Probe(probe::ProbeArgs),
 }
 
@@ -329,7 +329,7 @@ fn setup(cmd: Cmd) -> Result<Job> {
             nat,
             unpaced,
             allow_counted_loss,
-        } => Job::Demo(demo_setup(
+        } => Job::Demo(Box::new(demo_setup(
             packets,
             flows,
             kill_server,
@@ -339,7 +339,7 @@ fn setup(cmd: Cmd) -> Result<Job> {
             nat,
             unpaced,
             allow_counted_loss,
-        )?),
+        )?)),
         Cmd::Bench {
             packets,
             repeats,
@@ -348,7 +348,7 @@ fn setup(cmd: Cmd) -> Result<Job> {
             bench_setup(packets, repeats, &sizes)?;
             Job::Bench(packets, repeats, sizes)
         }
-        Cmd::Serve(a) => Job::Serve(serve::setup(&a)?),
+        Cmd::Serve(a) => Job::Serve(Box::new(serve::setup(&a)?)),
         Cmd::Probe(a) => {
             probe::check(&a)?;
             Job::Probe(a)
@@ -362,9 +362,9 @@ fn main() -> ExitCode {
         Err(e) => return cli::fail("ribosome-nfhost", EXIT_USAGE, format!("{e:#}")),
     };
     let r = match job {
-        Job::Demo(d) => demo(d),
+        Job::Demo(d) => demo(*d),
         Job::Bench(packets, repeats, sizes) => bench(packets, repeats, &sizes),
-        Job::Serve(s) => serve::run(s),
+        Job::Serve(s) => serve::run(*s),
         Job::Probe(a) => probe::run(&a),
     };
     match r {

@@ -15,6 +15,9 @@ use std::path::Path;
 /// A switch port number (the daemon: index into `[[switch.port]]`).
 pub type PortId = u16;
 
+/// Most frames `order_limit` may hold (each up to a 64 KiB IPv4 packet).
+pub const MAX_ORDER_LIMIT: usize = 1 << 20;
+
 /// Overload hysteresis on switch->server bytes (the control plane's 95/90 Gb/s rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overload {
@@ -115,6 +118,15 @@ impl SwitchConfig {
         }
         if self.liveness_timeout_ns == 0 {
             bail!("switch.liveness_timeout_ms: must be at least 1");
+        }
+        if self.order_limit > MAX_ORDER_LIMIT {
+            bail!(
+                "switch.order_limit {}: at most {MAX_ORDER_LIMIT} frames (held frames take up to \
+                 {} bytes each: {} bytes at this limit)",
+                self.order_limit,
+                consts::ETH_LEN + 65535,
+                self.order_limit as u128 * (consts::ETH_LEN as u128 + 65535)
+            );
         }
         if self.header_slots == 0 {
             bail!("switch.header_slots must be at least 1");
@@ -354,6 +366,11 @@ mod tests {
                 "liveness_timeout_ms = 10",
                 "liveness_timeout_ms = 0",
                 "switch.liveness_timeout_ms: must be at least 1",
+            ),
+            (
+                "order_limit = 65536",
+                "order_limit = 9223372036854775807",
+                "switch.order_limit 9223372036854775807: at most 1048576 frames",
             ),
         ];
         for (from, to, want) in cases {
