@@ -4,9 +4,12 @@
 
 use reframer_eval::{calib, exp, summary, trace};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ribosome_config::cli::{self, EXIT_RUNTIME, EXIT_USAGE};
+use ribosome_config::outln;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -125,7 +128,6 @@ fn ctx(c: &Common) -> Result<exp::Ctx> {
     std::fs::create_dir_all(&c.out)
         .with_context(|| format!("creating output folder {}", c.out.display()))?;
     let reps = c.reps.unwrap_or(if c.quick { 1 } else { 3 });
-    anyhow::ensure!(reps >= 1, "--reps must be at least 1");
     Ok(exp::Ctx {
         out: c.out.clone(),
         quick: c.quick,
@@ -134,8 +136,108 @@ fn ctx(c: &Common) -> Result<exp::Ctx> {
     })
 }
 
-fn main() -> Result<()> {
+/// `--duration-ms` in ns; the error names the flag.
+fn duration_ns(duration_ms: u64) -> Result<u64> {
+    duration_ms
+        .checked_mul(1_000_000)
+        .with_context(|| format!("--duration-ms {duration_ms}: too large"))
+}
+
+/// Refuses `flag` when what it makes the run allocate exceeds the limit.
+fn check_alloc(flag: &str, value: impl std::fmt::Display, needs: u128) -> Result<()> {
+    cli::check_alloc(flag, value, needs, cli::alloc_limit()).map_err(anyhow::Error::msg)
+}
+
+/// Checks the flags before any work: every error here is a usage error (status 2).
+fn check(cmd: &Cmd) -> Result<()> {
+    let common = match cmd {
+        Cmd::All(c)
+        | Cmd::E1(c)
+        | Cmd::E2(c)
+        | Cmd::E3(c)
+        | Cmd::E4(c)
+        | Cmd::Cluster(c)
+        | Cmd::Cachegrind(c) => Some(c),
+        Cmd::Calibrate { common, .. } => Some(common),
+        _ => None,
+    };
+    if common.is_some_and(|c| c.reps == Some(0)) {
+        bail!("--reps 0: must be at least 1");
+    }
+    match cmd {
+        Cmd::Trace {
+            kind,
+            segments,
+            duration_ms,
+            clients,
+            packets,
+            interleave,
+            ..
+        } => {
+            for (flag, v) in [
+                ("--segments", segments),
+                ("--clients", clients),
+                ("--packets", packets),
+                ("--interleave", interleave),
+            ] {
+                if *v == 0 {
+                    bail!("{flag} 0: must be at least 1");
+                }
+            }
+            match kind {
+                TraceKind::Campus => {
+                    let d = duration_ns(*duration_ms)?;
+                    check_alloc(
+                        "--segments x --duration-ms",
+                        format_args!("{segments} x {duration_ms}"),
+                        trace::campus_bytes(*segments, d),
+                    )?;
+                }
+                TraceKind::Motivation => check_alloc(
+                    "--clients x --packets",
+                    format_args!("{clients} x {packets}"),
+                    trace::motivation_bytes(*clients, *packets),
+                )?,
+            }
+        }
+        Cmd::OneRun {
+            which,
+            clients,
+            packets,
+            duration_ms,
+            ..
+        } => {
+            if which == "e2" {
+                let pkts = u128::from(*clients) * u128::from(*packets);
+                check_alloc(
+                    "--clients x --packets",
+                    format_args!("{clients} x {packets}"),
+                    trace::motivation_bytes(*clients, *packets) + trace::frames_bytes(pkts),
+                )?;
+            } else {
+                let d = duration_ns(*duration_ms)?;
+                let bytes =
+                    trace::campus_bytes(30, d) + trace::frames_bytes(trace::campus_packets(30, d));
+                check_alloc("--duration-ms", duration_ms, bytes)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = check(&cli.cmd) {
+        return cli::fail("eval", EXIT_USAGE, format!("{e:#}"));
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => cli::fail("eval", EXIT_RUNTIME, format!("{e:#}")),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::All(c) => {
             let ctx = ctx(&c)?;
@@ -186,7 +288,7 @@ fn main() -> Result<()> {
         Cmd::Calibrate { common, sets } => {
             let ctx = ctx(&common)?;
             let v = calib::report(&ctx, &sets)?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            outln!("{}", serde_json::to_string_pretty(&v)?);
         }
         Cmd::Trace {
             kind,
@@ -199,15 +301,11 @@ fn main() -> Result<()> {
             interleave,
             full,
         } => {
-            anyhow::ensure!(
-                segments >= 1 && clients >= 1 && packets >= 1 && interleave >= 1,
-                "counts must be at least 1"
-            );
             let t = match kind {
                 TraceKind::Campus => trace::campus::generate(
                     &Default::default(),
                     segments,
-                    duration_ms * 1_000_000,
+                    duration_ns(duration_ms)?,
                     seed,
                 ),
                 TraceKind::Motivation => {
@@ -252,7 +350,7 @@ fn main() -> Result<()> {
                 )?
             };
             if count_only {
-                println!("{n}");
+                outln!("{n}");
             }
         }
     }

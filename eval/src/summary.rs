@@ -28,10 +28,10 @@ pub fn update(ctx: &Ctx, key: &str, v: Value) -> Result<()> {
 /// The headline figures on stdout at the end of `eval all`.
 pub fn print_headlines(ctx: &Ctx) -> Result<()> {
     let s: Value = serde_json::from_str(&std::fs::read_to_string(path(ctx))?)?;
-    println!("summary: {}", path(ctx).display());
+    ribosome_config::outln!("summary: {}", path(ctx).display());
     if let Some(rows) = s["e1_locality"]["slf_vs_paper_30_segments"].as_array() {
         for r in rows {
-            println!(
+            ribosome_config::outln!(
                 "E1 T={:>3} us: SLF {} (paper {}, error {:+.1}%)",
                 r["delay_us"],
                 r["ours"],
@@ -41,18 +41,22 @@ pub fn print_headlines(ctx: &Ctx) -> Result<()> {
         }
     }
     let e2 = &s["e2_nf_cost"];
-    println!(
+    ribosome_config::outln!(
         "E2 chain speed-up SLF 32 vs 1: {} (paper {})",
-        e2["speedup_slf32_vs_1"], e2["paper_speedup_slf32_vs_1"]
+        e2["speedup_slf32_vs_1"],
+        e2["paper_speedup_slf32_vs_1"]
     );
     let e3 = &s["e3_in_chain"];
-    println!(
+    ribosome_config::outln!(
         "E3 gain at T=64 us incl. Reframer: {} (target {}), peak {} at T={} us",
-        e3["gain_at_64us"], e3["target_gain_at_64us"], e3["peak_gain"], e3["peak_delay_us"]
+        e3["gain_at_64us"],
+        e3["target_gain_at_64us"],
+        e3["peak_gain"],
+        e3["peak_delay_us"]
     );
     let e5 = &s["e5_cluster"]["load_1kb"];
     if !e5.is_null() {
-        println!(
+        ribosome_config::outln!(
             "E5 1 KB: Ribosome {} Gb/s ({}), NF server alone {} Gb/s ({}), ratio {} (paper ~280 / ~93)",
             e5["ribosome_chain_max"]["gbps"],
             e5["ribosome_chain_max"]["bound"].as_str().unwrap_or("?"),

@@ -31,6 +31,8 @@ fn select_cases(ports: &[u16]) -> String {
 /// The text of `include/config.p4`.
 pub fn render(d: &Deployment, p4: &Program, config_name: &str) -> Result<String> {
     let c = &d.switch.config;
+    // The name sits in a comment: no line breaks, and no `*/` that would end it.
+    let config_name = config_name.escape_debug().to_string().replace("*/", "*\\/");
     let mut o = String::new();
     let w = &mut o;
     writeln!(

@@ -3,7 +3,8 @@
 //! there is one source of truth), plus the Tofino-only `[tofino]` table.
 
 use anyhow::{bail, Context, Result};
-use ribosome_switch::config::{PortRole, ServersShared, SwitchSection};
+use ribosome_config::{cluster, Servers};
+use ribosome_switch::config::PortRole;
 use ribosome_switch::LoadedSwitch;
 use serde::Deserialize;
 use std::net::Ipv4Addr;
@@ -45,8 +46,8 @@ pub struct BlacklistRule {
 pub struct Deployment {
     /// The software switch's view of the same file.
     pub switch: LoadedSwitch,
-    /// `[servers]` keys shared with the switch (the control key is needed for refreshes).
-    pub servers: ServersShared,
+    /// `[servers]`, validated (the control key is needed for refreshes).
+    pub servers: Servers,
     /// The `[tofino]` table.
     pub tofino: TofinoSection,
     /// NF dev port.
@@ -61,13 +62,6 @@ pub struct Deployment {
     pub blacklist: Vec<BlacklistRule>,
 }
 
-#[derive(Debug, Deserialize)]
-struct File {
-    servers: ServersShared,
-    switch: SwitchSection,
-    tofino: Option<TofinoSection>,
-}
-
 /// Registers are 32 bits wide, so the payload log offset must fit one.
 pub const MAX_TOFINO_LOG: u64 = 1 << 31;
 /// The header copy's egress parser expects 54 original bytes, so split packets must be at
@@ -79,18 +73,22 @@ pub const LIVENESS_TICK_NS: u64 = 1024;
 impl Deployment {
     /// Reads and validates a cluster file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = cluster::read_text(path)?;
         Self::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 
     /// Parses the text of a cluster file.
     pub fn parse(text: &str) -> Result<Self> {
-        let switch = LoadedSwitch::parse(text)?;
-        let file: File = toml::from_str(text).context("parsing cluster file")?;
-        let tofino = file
-            .tofino
+        let table = cluster::parse(text)?;
+        let switch = LoadedSwitch::from_table(&table)?;
+        let tofino: TofinoSection = cluster::section(&table, "tofino")?
             .context("no [tofino] table (dev ports of the switch ports)")?;
+        let program = tofino.program.as_deref().unwrap_or("ribosome");
+        if !is_python_identifier(program) {
+            bail!(
+                "tofino.program {program:?}: must be a P4/Python identifier (letters, digits, _; not a keyword)"
+            );
+        }
         let ports = &switch.ports;
         if tofino.dev_ports.len() != ports.len() {
             bail!(
@@ -151,7 +149,7 @@ impl Deployment {
         speed_name(tofino.speed.as_deref())?;
         fec_name(tofino.fec.as_deref())?;
         let mut blacklist = Vec::new();
-        for (i, e) in file.switch.blacklist.iter().enumerate() {
+        for (i, e) in switch.section.blacklist.iter().enumerate() {
             let (ip, len) = e.prefix.split_once('/').unwrap_or((&e.prefix, "32"));
             let ip: Ipv4Addr = ip.trim().parse().context("blacklist prefix")?;
             let len: u8 = len.trim().parse().context("blacklist prefix length")?;
@@ -187,7 +185,7 @@ impl Deployment {
             all_ports: tofino.dev_ports.clone(),
             server_ports,
             blacklist,
-            servers: file.servers,
+            servers: switch.servers.clone(),
             tofino,
             switch,
         })
@@ -216,6 +214,23 @@ impl Deployment {
             .div_ceil(LIVENESS_TICK_NS)
             .clamp(1, u64::from(u32::MAX >> 1))
     }
+}
+
+/// `s` is an identifier in both P4 and Python 3 (ASCII letters, digits and `_`, not starting
+/// with a digit, not a Python keyword): `bfrt.<program>` in the setup script must be one.
+pub fn is_python_identifier(s: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+        "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
+        "try", "while", "with", "yield",
+    ];
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&s)
 }
 
 /// bfrt speed name.

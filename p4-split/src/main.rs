@@ -7,14 +7,17 @@
 //! p4-split config-header --config configs/cluster.toml [--out p4/include/config.p4]
 //! p4-split check --config configs/cluster.toml [--p4-dir p4-split/p4]
 //! ```
-//! Errors are one line on stderr and exit status 2; `check` exits 1 when it finds
-//! inconsistencies.
+//! Errors are one line on stderr, `p4-split: error: ...`: status 2 for a bad flag or
+//! cluster file, 1 for a file that cannot be written or read at run time; `check` exits 1
+//! when it finds inconsistencies. A closed stdout ends it quietly with status 0.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use p4_split::deploy::Deployment;
 use p4_split::p4src::SourceFile;
 use p4_split::{config_header, consistency, setup_script, sources};
+use ribosome_config::cli::{self, EXIT_RUNTIME, EXIT_USAGE};
+use ribosome_config::{out, outln};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -60,11 +63,25 @@ enum Cmd {
     },
 }
 
-fn write_or_print(text: &str, out: Option<&Path>) -> Result<()> {
-    match out {
+/// A failure and the exit status it gets.
+#[derive(Debug)]
+struct Failure(u8, anyhow::Error);
+
+/// Errors found before any work starts (flags, the cluster file): status 2.
+fn usage<T>(r: Result<T>) -> Result<T, Failure> {
+    r.map_err(|e| Failure(EXIT_USAGE, e))
+}
+
+/// Errors at run time (writing the output, reading --p4-dir): status 1.
+fn runtime<T>(r: Result<T>) -> Result<T, Failure> {
+    r.map_err(|e| Failure(EXIT_RUNTIME, e))
+}
+
+fn write_or_print(text: &str, to: Option<&Path>) -> Result<()> {
+    match to {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
         None => {
-            print!("{text}");
+            out!("{text}");
             Ok(())
         }
     }
@@ -85,7 +102,7 @@ fn read_dir_sources(dir: &Path) -> Result<Vec<SourceFile>> {
         .collect()
 }
 
-fn run(cli: Cli) -> Result<bool> {
+fn run(cli: Cli) -> Result<bool, Failure> {
     match cli.cmd {
         Cmd::Setup {
             config,
@@ -93,34 +110,43 @@ fn run(cli: Cli) -> Result<bool> {
             out,
         } => {
             if !dry_run && out.is_none() {
-                bail!("give --out FILE, or --dry-run to print the script");
+                return usage(Err(anyhow::anyhow!(
+                    "give --out FILE, or --dry-run to print the script"
+                )));
             }
-            let d = Deployment::load(&config)?;
-            let p4 = setup_script::committed_program()?;
-            let script = setup_script::render(&d, &p4, &config.display().to_string())?;
-            write_or_print(&script, if dry_run { None } else { out.as_deref() })?;
+            let script = usage((|| {
+                let d = Deployment::load(&config)?;
+                let p4 = setup_script::committed_program()?;
+                setup_script::render(&d, &p4, &config.display().to_string())
+            })())?;
+            runtime(write_or_print(
+                &script,
+                if dry_run { None } else { out.as_deref() },
+            ))?;
         }
         Cmd::ConfigHeader { config, out } => {
-            let d = Deployment::load(&config)?;
-            let p4 = setup_script::committed_program()?;
-            let text = config_header::render(&d, &p4, &config.display().to_string())?;
-            write_or_print(&text, out.as_deref())?;
+            let text = usage((|| {
+                let d = Deployment::load(&config)?;
+                let p4 = setup_script::committed_program()?;
+                config_header::render(&d, &p4, &config.display().to_string())
+            })())?;
+            runtime(write_or_print(&text, out.as_deref()))?;
         }
         Cmd::Check { config, p4_dir } => {
-            let d = Deployment::load(&config)?;
+            let d = usage(Deployment::load(&config))?;
             let files = match p4_dir {
-                Some(dir) => read_dir_sources(&dir)?,
+                Some(dir) => runtime(read_dir_sources(&dir))?,
                 None => sources::committed(),
             };
             let findings = consistency::check_all(&files, &d);
             for f in &findings {
-                println!("{f}");
+                outln!("{f}");
             }
             if !findings.is_empty() {
                 eprintln!("p4-split: {} inconsistencies", findings.len());
                 return Ok(false);
             }
-            println!("p4-split: P4 sources consistent with the Rust crates and the config");
+            outln!("p4-split: P4 sources consistent with the Rust crates and the config");
         }
     }
     Ok(true)
@@ -130,11 +156,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("p4-split: {msg}");
-            ExitCode::from(2)
-        }
+        Ok(false) => ExitCode::from(EXIT_RUNTIME),
+        Err(Failure(code, e)) => cli::fail("p4-split", code, format!("{e:#}")),
     }
 }

@@ -3,7 +3,7 @@
 //! sources by a test, and the counter names come from the P4 `EV_*` defines.
 
 use crate::consistency::events;
-use crate::deploy::{fec_name, speed_name, Deployment};
+use crate::deploy::{fec_name, is_python_identifier, speed_name, Deployment};
 use crate::p4src::Program;
 use anyhow::{bail, Context, Result};
 use ribosome_wire::control::{AUTH_MAGIC, ETHERTYPE_QP_REFRESH};
@@ -14,6 +14,39 @@ const TEMPLATE: &str = include_str!("setup_template.py");
 /// checks this copy by recomputing a tag `write_control` made).
 pub const AUTH_DOMAIN: &str = "ribosome-control-v1";
 
+/// `s` with backslashes, quotes, control characters and line separators escaped, so it can
+/// sit inside a single-quoted Python string or a `#` comment and never ends either.
+fn py_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            '\'' => o.push_str("\\'"),
+            '"' => o.push_str("\\\""),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if c.is_control() || c > '\u{7e}' => {
+                let n = u32::from(c);
+                if n <= 0xff {
+                    o.push_str(&format!("\\x{n:02x}"));
+                } else if n <= 0xffff {
+                    o.push_str(&format!("\\u{n:04x}"));
+                } else {
+                    o.push_str(&format!("\\U{n:08x}"));
+                }
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// `s` as a single-quoted Python string literal.
+fn py_str(s: &str) -> String {
+    format!("'{}'", py_escape(s))
+}
+
 fn py_list(v: &[u16]) -> String {
     let items: Vec<String> = v.iter().map(u16::to_string).collect();
     format!("[{}]", items.join(", "))
@@ -22,7 +55,7 @@ fn py_list(v: &[u16]) -> String {
 fn py_dict(v: &[(u128, String)]) -> String {
     let items: Vec<String> = v
         .iter()
-        .map(|(i, n)| format!("    {i}: '{n}',\n"))
+        .map(|(i, n)| format!("    {i}: {},\n", py_str(n)))
         .collect();
     format!("{{\n{}}}", items.concat())
 }
@@ -31,15 +64,11 @@ fn py_dict(v: &[(u128, String)]) -> String {
 /// embedded when the config holds it inline (the committed development key).
 fn key_line(d: &Deployment) -> Result<String> {
     Ok(match (&d.servers.auth_key_file, &d.servers.auth_key) {
-        (Some(f), _) => {
-            if f.contains(['\'', '\\', '\n']) {
-                bail!("servers.auth_key_file: path has quotes or backslashes");
-            }
-            format!(
-                "# Key file named by servers.auth_key_file (read when the script runs).\n\
-                 AUTH_KEY = bytes.fromhex(open('{f}').read().strip())"
-            )
-        }
+        (Some(f), _) => format!(
+            "# Key file named by servers.auth_key_file (read when the script runs).\n\
+             AUTH_KEY = bytes.fromhex(open({}).read().strip())",
+            py_str(f)
+        ),
         (None, Some(k)) => {
             let k = k.trim();
             if k.len() != 64 || !k.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -72,9 +101,15 @@ pub fn render(d: &Deployment, p4: &Program, config_name: &str) -> Result<String>
         Some(o) => format!("({}, {})", o.high_bps, o.low_bps),
         None => "None".to_string(),
     };
+    if !is_python_identifier(d.program()) {
+        bail!(
+            "tofino.program {:?}: must be a P4/Python identifier",
+            d.program()
+        );
+    }
     let server_dead = p4.value("SERVER_DEAD").map_err(anyhow::Error::msg)?;
     let subs: Vec<(&str, String)> = vec![
-        ("@CONFIG@", config_name.to_string()),
+        ("@CONFIG@", py_escape(config_name)),
         ("@PROGRAM@", d.program().to_string()),
         ("@ALL_PORTS@", py_list(&d.all_ports)),
         ("@CLIENT_PORTS@", py_list(&d.client_ports)),

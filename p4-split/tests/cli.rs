@@ -1,6 +1,7 @@
 //! The built `p4-split` binary: --dry-run prints the golden script and writes nothing,
 //! --out writes it, config-header prints the committed header, check passes on the
-//! committed sources and fails on a broken copy, and errors are one line with status 2.
+//! committed sources and fails on a broken copy, errors are one line with status 2 (bad flag
+//! or cluster file) or 1 (run time), and a closed stdout ends it quietly.
 
 mod common;
 
@@ -24,11 +25,15 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn one_line_error(o: &Output, needle: &str) {
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    error_with_status(o, 2, needle);
+}
+
+fn error_with_status(o: &Output, code: i32, needle: &str) {
+    assert_eq!(o.status.code(), Some(code), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.starts_with("p4-split: ") && err.contains(needle),
+        err.starts_with("p4-split: error: ") && err.contains(needle),
         "{err}"
     );
     assert!(o.stdout.is_empty());
@@ -149,5 +154,46 @@ fn errors_are_one_line_with_status_2() {
         "--out",
         "/nonexistent-dir/x.py",
     ]);
-    one_line_error(&o, "writing /nonexistent-dir/x.py");
+    error_with_status(&o, 1, "writing /nonexistent-dir/x.py");
+}
+
+/// Every bad `[servers]` value the agents refuse, and a zero control period, are refused by
+/// p4-split too (it reads the file through ribosome-switch), with the same message.
+#[test]
+fn bad_cluster_values_are_refused_with_the_shared_message() {
+    let dir = tmp("servers");
+    let text = std::fs::read_to_string(root().join("configs/cluster.toml")).unwrap();
+    let bad = dir.join("bad.toml");
+    let mut cases = ribosome_config::testcases::BAD_SERVERS.to_vec();
+    cases.push((
+        "control_period_ms = 1000",
+        "control_period_ms = 0",
+        "switch.control_period_ms: must be at least 1",
+    ));
+    for (from, to, want) in cases {
+        std::fs::write(&bad, text.replacen(from, to, 1)).unwrap();
+        one_line_error(
+            &p4_split(&["setup", "--config", bad.to_str().unwrap(), "--dry-run"]),
+            want,
+        );
+    }
+}
+
+/// `p4-split ... | true`: the reader is gone before p4-split writes. No panic, status 0.
+#[test]
+fn a_closed_stdout_ends_it_quietly() {
+    for args in [
+        &["setup", "--config", "configs/cluster.toml", "--dry-run"][..],
+        &["config-header", "--config", "configs/cluster.toml"][..],
+        &["check", "--config", "configs/cluster.toml"][..],
+    ] {
+        let (code, err) = common::with_closed_stdout(
+            std::path::Path::new(env!("CARGO_BIN_EXE_p4-split")),
+            args,
+            &root(),
+        );
+        assert!(!err.contains("panic"), "{args:?}: {err}");
+        assert_ne!(code, 101, "{args:?}: {err}");
+        assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
+    }
 }

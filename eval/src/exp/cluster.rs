@@ -243,7 +243,7 @@ pub fn run_e5(ctx: &Ctx) -> Result<Value> {
     let mut plan = plan(ctx.quick);
     plan.loads_mpps.sort_by(f64::total_cmp);
     let costs = cost::measure(ctx.quick, ctx.seed, ctx.reps)?;
-    println!(
+    ribosome_config::outln!(
         "E5 measured NF cost per frame ({} frames, {} split headers, {} flows, mean {:.0} B): \
          chain {:.1} ns, Reframer + chain {:.1} ns, ribosome-nfhost (Reframer + contract) {:.1} ns",
         costs.frames,

@@ -180,7 +180,9 @@ pub fn generate(p: &CampusParams, segments: u32, duration_ns: u64, seed: u64) ->
             heap.push(Reverse((seg_t[s] as u64, 0, s as u32)));
         }
     }
-    let mut pkts = Vec::with_capacity((horizon * 1e-9 * 300_000.0 * f64::from(segments)) as usize);
+    let mut pkts = Vec::with_capacity(
+        (horizon * 1e-9 * super::CAMPUS_PKTS_PER_SEGMENT_S * f64::from(segments)) as usize,
+    );
     while let Some(Reverse((_, kind, idx))) = heap.pop() {
         if kind == 0 {
             let s = idx as usize;

@@ -9,6 +9,34 @@ pub mod pcap;
 
 pub use frame::{Frame, Packet, Tuple};
 
+/// Packets per second of one campus segment used for sizing (the calibrated generator
+/// averages somewhat below this).
+pub const CAMPUS_PKTS_PER_SEGMENT_S: f64 = 300_000.0;
+
+/// Bytes a campus trace of `segments` segments over `duration_ns` needs, with a factor-2
+/// margin on the packet rate: packets, their share of flows and the event heap, and the
+/// per-segment state. Callers refuse sizes above their limit before generating.
+pub fn campus_bytes(segments: u32, duration_ns: u64) -> u128 {
+    let per_pkt = (size_of::<Pkt>() + 16) as u128;
+    campus_packets(segments, duration_ns) * per_pkt + u128::from(segments) * 64
+}
+
+/// Packets of a campus trace, with the same factor-2 margin as [`campus_bytes`].
+pub fn campus_packets(segments: u32, duration_ns: u64) -> u128 {
+    (2.0 * CAMPUS_PKTS_PER_SEGMENT_S * duration_ns as f64 * 1e-9 * f64::from(segments)) as u128
+}
+
+/// Bytes a motivation trace needs: `clients * packets` packets and one flow per client.
+pub fn motivation_bytes(clients: u32, packets: u32) -> u128 {
+    u128::from(clients) * u128::from(packets) * size_of::<Pkt>() as u128
+        + u128::from(clients) * size_of::<Tuple>() as u128
+}
+
+/// Bytes of `packets` built frames (what the chain experiments hold besides the trace).
+pub fn frames_bytes(packets: u128) -> u128 {
+    packets * size_of::<Frame>() as u128
+}
+
 /// One packet of a trace, compact (16 bytes) so multi-million-packet traces stay small; the
 /// header bytes are built on demand from the flow's tuple.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

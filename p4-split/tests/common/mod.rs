@@ -42,3 +42,8 @@ pub fn golden(path: &Path, actual: &str) {
         path.display()
     );
 }
+
+#[path = "../../../ribosome/config/tests/support/mod.rs"]
+mod support;
+#[allow(unused_imports)]
+pub use support::{skip_or_fail, with_closed_stdout};

@@ -3,5 +3,4 @@
 //! parking and fetching payloads with RoCEv2.
 
 pub mod agent;
-pub mod config;
 pub mod peer;

@@ -8,7 +8,10 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
 use ribosome_agent::agent::{Agent, AgentConfig};
-use ribosome_agent::config::{parse_range, parse_size, Servers};
+use ribosome_config::cli::{self, EXIT_RUNTIME, EXIT_USAGE};
+use ribosome_config::servers::parse_range;
+use ribosome_config::size::parse_size;
+use ribosome_config::Servers;
 use ribosome_rnic::soft::{SoftConfig, SoftRnic};
 use ribosome_rnic::verbs::{VerbsConfig, VerbsTransport};
 use ribosome_rnic::RdmaTransport;
@@ -16,6 +19,7 @@ use ribosome_wire::control::INFO_DST_MAC;
 use ribosome_wire::MacAddr;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -85,38 +89,56 @@ fn ib_mtu_for(iface: &str) -> usize {
         .unwrap_or(256)
 }
 
-fn run() -> Result<()> {
-    let cli = Cli::parse();
-    let servers = cli.config.as_deref().map(Servers::load).transpose()?;
+/// Everything decided from the flags and the cluster file, before any device is touched.
+#[derive(Debug)]
+struct Setup {
+    cli: Cli,
+    servers: Option<Servers>,
+    device: Option<String>,
+    iface: String,
+    cfg: AgentConfig,
+    switch_ip: Ipv4Addr,
+}
+
+/// Reads the flags and the cluster file; every error here is a usage or config error.
+fn setup(cli: Cli) -> Result<Setup> {
+    let servers = match &cli.config {
+        Some(p) => Some(Servers::load(p).with_context(|| format!("in {}", p.display()))?),
+        None => None,
+    };
     let entry = servers
         .as_ref()
         .and_then(|s| s.entry(cli.server_index))
         .cloned();
+    let idx = cli.server_index;
     let iface = cli
         .iface
         .clone()
         .or_else(|| entry.as_ref().map(|e| e.iface.clone()))
-        .context("no --iface and no config entry for this server index")?;
+        .with_context(|| format!("no --iface and no [[servers.server]] with index = {idx}"))?;
     let ip = cli
         .ip
         .or(entry.as_ref().map(|e| e.ip))
-        .context("no --ip and no config entry for this server index")?;
-    let qps = cli
-        .qps
-        .or(servers.as_ref().map(|s| s.qps_per_server))
-        .unwrap_or(64);
-    let memory = parse_size(
-        cli.memory
-            .as_deref()
-            .or(servers.as_ref().map(|s| s.memory.as_str()))
-            .unwrap_or("64MiB"),
-    )?;
-    let enable_timer = parse_range(
-        cli.enable_timer
-            .as_deref()
-            .or(servers.as_ref().map(|s| s.enable_timer.as_str()))
-            .unwrap_or("1-1"),
-    )?;
+        .with_context(|| format!("no --ip and no [[servers.server]] with index = {idx}"))?;
+    let qps = match (cli.qps, &servers) {
+        (Some(q), _) => q,
+        (None, Some(s)) => s.qps_per_server,
+        (None, None) => 64,
+    };
+    if qps == 0 {
+        bail!("--qps 0: need at least 1 QP");
+    }
+    let memory = match (&cli.memory, &servers) {
+        (Some(m), _) => parse_size(m).map_err(|e| anyhow::anyhow!("--memory: {e}"))?,
+        (None, Some(s)) => s.memory_bytes()?,
+        (None, None) => 64 << 20,
+    };
+    check_memory(memory)?;
+    let enable_timer = match (&cli.enable_timer, &servers) {
+        (Some(t), _) => parse_range(t).map_err(|e| anyhow::anyhow!("--enable-timer: {e}"))?,
+        (None, Some(s)) => s.enable_timer_range()?,
+        (None, None) => (1, 1),
+    };
     let key = match &servers {
         Some(s) => s.key()?,
         None => None,
@@ -125,14 +147,67 @@ fn run() -> Result<()> {
         bail!("no control key configured: give --config with auth_key/auth_key_file, or --insecure-no-auth");
     }
     let info_dst_mac = match &servers {
-        Some(s) => s.info_dst_mac.parse::<MacAddr>().context("info_dst_mac")?,
+        Some(s) => s.info_dst_mac()?,
         None => INFO_DST_MAC,
     };
     let switch_ip = servers
         .as_ref()
         .map_or(Ipv4Addr::new(192, 168, 40, 254), |s| s.switch_ip);
-    let mac = ribosome_rnic::sys::interface_mac(&iface)?;
+    if let Some(m) = cli.mtu {
+        if !(256..=4096).contains(&m) || !m.is_power_of_two() {
+            bail!("--mtu {m}: want an IB MTU, 256, 512, 1024, 2048 or 4096");
+        }
+    }
+    let device = cli
+        .device
+        .clone()
+        .or(entry.as_ref().and_then(|e| e.device.clone()));
+    let cfg = AgentConfig {
+        server_index: cli.server_index,
+        qps,
+        memory,
+        enable_timer,
+        mac: MacAddr([0; 6]),
+        ip,
+        info_dst_mac,
+        key,
+    };
+    Ok(Setup {
+        cli,
+        servers,
+        device,
+        iface,
+        cfg,
+        switch_ip,
+    })
+}
 
+/// The payload memory is allocated up front: refuse what this machine cannot hold.
+fn check_memory(memory: u64) -> Result<()> {
+    let limit = cli::physical_memory().unwrap_or(u64::MAX);
+    cli::check_alloc(
+        "--memory (or servers.memory)",
+        memory,
+        memory.into(),
+        limit.into(),
+    )
+    .map_err(anyhow::Error::msg)
+}
+
+/// Opens the interface and the RDMA backend and serves; every error here is a run-time one.
+fn run(s: Setup) -> Result<()> {
+    let Setup {
+        cli,
+        servers,
+        device,
+        iface,
+        mut cfg,
+        switch_ip,
+    } = s;
+    let ip = cfg.ip;
+    let mac = ribosome_rnic::sys::interface_mac(&iface)
+        .with_context(|| format!("interface {iface}: reading its MAC address"))?;
+    cfg.mac = mac;
     let transport: Box<dyn RdmaTransport> = match cli.backend {
         Backend::Soft => {
             let mut c = SoftConfig::new(mac, ip);
@@ -144,10 +219,6 @@ fn run() -> Result<()> {
             Box::new(SoftRnic::new(c))
         }
         Backend::Verbs => {
-            let device = cli
-                .device
-                .clone()
-                .or(entry.as_ref().and_then(|e| e.device.clone()));
             let t = VerbsTransport::open(VerbsConfig {
                 device,
                 port: 1,
@@ -160,16 +231,6 @@ fn run() -> Result<()> {
             install_fake_neighbour(&iface, switch_ip, servers.as_ref())?;
             Box::new(t)
         }
-    };
-    let cfg = AgentConfig {
-        server_index: cli.server_index,
-        qps,
-        memory,
-        enable_timer,
-        mac,
-        ip,
-        info_dst_mac,
-        key,
     };
     let mut agent = Agent::setup(cfg, transport)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -208,9 +269,13 @@ fn install_fake_neighbour(iface: &str, ip: Ipv4Addr, servers: Option<&Servers>) 
     Ok(())
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("ribosome-agent: {e:#}");
-        std::process::exit(1);
+fn main() -> ExitCode {
+    let s = match setup(Cli::parse()) {
+        Ok(s) => s,
+        Err(e) => return cli::fail("ribosome-agent", EXIT_USAGE, format!("{e:#}")),
+    };
+    match run(s) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => cli::fail("ribosome-agent", EXIT_RUNTIME, format!("{e:#}")),
     }
 }

@@ -5,7 +5,7 @@
 //! (single and segmented), a PSN gap NAKed, and a clean SIGTERM shutdown.
 //!
 //! Needs root and iproute2; without them it is a skip with a message on a developer machine
-//! and a failure under CI (`CI` set).
+//! and a failure under CI (`CI=true`).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -35,21 +35,13 @@ fn ip(args: &[&str]) {
     assert!(st.success(), "ip {args:?} failed");
 }
 
+#[path = "../../config/tests/support/mod.rs"]
+mod support;
+
+/// Root, iproute2 and working network namespaces; otherwise a skip with `SKIPPED: <why>` on
+/// a developer's run and a failure under CI (`CI=true`).
 fn can_run() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    let iproute = Command::new("ip").arg("-V").output().is_ok();
-    if root && iproute {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "netns test needs root and iproute2 under CI"
-    );
-    eprintln!("SKIPPED: needs root and iproute2");
-    false
+    support::can_use_netns()
 }
 
 fn wait_exit(c: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
@@ -223,7 +215,7 @@ fn verbs_backend_without_a_device_fails_with_one_line() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.starts_with("ribosome-agent: no RDMA device: ibv_get_device_list failed: "),
+        err.starts_with("ribosome-agent: error: no RDMA device: ibv_get_device_list failed: "),
         "{err}"
     );
 }

@@ -4,6 +4,7 @@
 //! out of flow order.
 
 use anyhow::{bail, Context, Result};
+use ribosome_config::outln;
 use ribosome_nfhost::traffic::{generate, verify, TrafficSpec};
 use ribosome_rnic::sys::RawSocket;
 use std::time::{Duration, Instant};
@@ -28,6 +29,11 @@ pub(crate) struct ProbeArgs {
     quiet_ms: u64,
 }
 
+/// Refuses counts the generator cannot hold (usage errors).
+pub(crate) fn check(a: &ProbeArgs) -> Result<()> {
+    crate::check_traffic(a.packets, a.flows, 1500, 2)
+}
+
 pub(crate) fn run(a: &ProbeArgs) -> Result<()> {
     let pkts = generate(&TrafficSpec {
         seed: 99,
@@ -37,7 +43,8 @@ pub(crate) fn run(a: &ProbeArgs) -> Result<()> {
         small_every: 4,
         small_max: 78,
     });
-    let sock = RawSocket::open(&a.iface).with_context(|| format!("raw socket on {}", a.iface))?;
+    let sock = RawSocket::open(&a.iface)
+        .with_context(|| format!("opening a raw socket on {}", a.iface))?;
     sock.set_read_timeout(Duration::from_micros(200))?;
     let mut got: Vec<Vec<u8>> = Vec::new();
     let mut buf = vec![0u8; 65536];
@@ -75,14 +82,14 @@ pub(crate) fn run(a: &ProbeArgs) -> Result<()> {
         }
     }
     let v = verify(&pkts, &got, None);
-    println!("sent={}", pkts.len());
-    println!("received={}", got.len());
-    println!("exact={}", v.exact);
-    println!("via_split={}", v.split);
-    println!("corrupted={}", v.corrupted);
-    println!("duplicates={}", v.duplicates);
-    println!("missing={}", v.missing);
-    println!("reordered={}", v.reordered);
+    outln!("sent={}", pkts.len());
+    outln!("received={}", got.len());
+    outln!("exact={}", v.exact);
+    outln!("via_split={}", v.split);
+    outln!("corrupted={}", v.corrupted);
+    outln!("duplicates={}", v.duplicates);
+    outln!("missing={}", v.missing);
+    outln!("reordered={}", v.reordered);
     if v.corrupted != 0 || v.duplicates != 0 || v.missing != 0 || v.reordered != 0 {
         bail!("probe failed: {v:?}");
     }

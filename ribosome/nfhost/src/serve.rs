@@ -1,6 +1,7 @@
 //! `ribosome-nfhost serve`: the one-armed NF host on AF_PACKET (netns deployments).
 
 use anyhow::{Context, Result};
+use ribosome_config::cluster;
 use ribosome_nfhost::{Nat, NfHost};
 use ribosome_rnic::sys::RawSocket;
 use std::net::Ipv4Addr;
@@ -38,20 +39,22 @@ struct NfSection {
     max_burst: Option<u32>,
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct File {
-    #[serde(default)]
-    nfhost: NfSection,
+/// What `serve` runs with, checked before the interface is opened.
+#[derive(Debug)]
+pub(crate) struct Serve {
+    iface: String,
+    host: NfHost,
 }
 
-pub(crate) fn run(a: &ServeArgs) -> Result<()> {
+/// Reads the flags and `[nfhost]`: every error here is a usage or config error.
+pub(crate) fn setup(a: &ServeArgs) -> Result<Serve> {
     let file = match &a.config {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            toml::from_str::<File>(&text)
-                .with_context(|| format!("parsing [nfhost] in {}", p.display()))?
-                .nfhost
+            let table = cluster::parse(&cluster::read_text(p)?)
+                .with_context(|| format!("in {}", p.display()))?;
+            cluster::section::<NfSection>(&table, "nfhost")
+                .with_context(|| format!("in {}", p.display()))?
+                .unwrap_or_default()
         }
         None => NfSection::default(),
     };
@@ -60,8 +63,11 @@ pub(crate) fn run(a: &ServeArgs) -> Result<()> {
         .clone()
         .or(file.iface)
         .context("no --iface and no [nfhost] iface")?;
+    let delay_us = a.delay_us.or(file.delay_us).unwrap_or(64);
     let cfg = reframer_core::Config {
-        delay_ns: a.delay_us.or(file.delay_us).unwrap_or(64) * 1000,
+        delay_ns: delay_us
+            .checked_mul(1000)
+            .with_context(|| format!("--delay-us / nfhost.delay_us {delay_us}: too large"))?,
         max_burst: a.max_burst.or(file.max_burst).unwrap_or(32),
         ..reframer_core::Config::default()
     };
@@ -69,8 +75,15 @@ pub(crate) fn run(a: &ServeArgs) -> Result<()> {
         to_ip,
         to_port: 8080,
     });
-    let mut host = NfHost::new(cfg, nat)?;
-    let sock = RawSocket::open(&iface).with_context(|| format!("raw socket on {iface}"))?;
+    let host = NfHost::new(cfg, nat)?;
+    Ok(Serve { iface, host })
+}
+
+/// Serves until SIGINT/SIGTERM: every error here is a run-time one.
+pub(crate) fn run(s: Serve) -> Result<()> {
+    let Serve { iface, mut host } = s;
+    let sock =
+        RawSocket::open(&iface).with_context(|| format!("opening a raw socket on {iface}"))?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("signal handler")?;

@@ -44,6 +44,10 @@ pub struct SimConfig {
     pub gap_ns: u64,
     /// How often the switch's timer runs, ns.
     pub tick_ns: u64,
+    /// Back-pressure: before each packet, wait (in virtual time) while this many split
+    /// packets are in flight (split, not yet rebuilt or counted lost). `None`: a fixed gap,
+    /// whatever the pipeline can take. See [`Sim::read_credits`].
+    pub max_in_flight: Option<u64>,
 }
 
 impl SimConfig {
@@ -73,6 +77,7 @@ impl SimConfig {
             nf_link_ns: 1_000,
             gap_ns: 100,
             tick_ns: 5_000,
+            max_in_flight: None,
         }
     }
 }
@@ -217,9 +222,45 @@ impl Sim {
             .push(Reverse((self.now + delay, self.seq, to, frame)));
     }
 
-    /// Injects `frames` on the client port, one every `gap_ns`, running the pipeline as it goes.
+    /// Split packets the switch has sent to a payload server and not yet rebuilt or
+    /// counted lost.
+    pub fn in_flight(&self) -> u64 {
+        let c = self.switch.counters();
+        c.split
+            .saturating_sub(c.reassembled)
+            .saturating_sub(self.switch.losses().total())
+    }
+
+    /// What one flow can have in flight without loss: a flow uses one QP, which holds
+    /// `max_outstanding_reads` READs plus `max_waiting_reads` headers waiting for one (more
+    /// are lost as `read_depth`). A generator keeping [`Sim::in_flight`] below this never
+    /// overruns a QP, however few flows it has.
+    pub fn read_credits(&self) -> u64 {
+        let c = &self.cfg.switch;
+        (c.max_outstanding_reads + c.max_waiting_reads) as u64
+    }
+
+    /// Waits (advancing virtual time) until fewer than `max_in_flight` packets are in
+    /// flight, nothing is left to happen, or a liveness timeout passed (a stuck server
+    /// must not stall the generator: its packets are counted lost by then).
+    fn wait_for_credit(&mut self) {
+        let Some(limit) = self.cfg.max_in_flight else {
+            return;
+        };
+        let give_up = self.now + 2 * self.cfg.switch.liveness_timeout_ns.max(self.cfg.tick_ns);
+        while self.in_flight() >= limit && self.now < give_up {
+            match self.next_event_time() {
+                Some(t) => self.run_until(t.max(self.now + 1).min(give_up)),
+                None => break,
+            }
+        }
+    }
+
+    /// Injects `frames` on the client port, one every `gap_ns` (later where
+    /// `max_in_flight` asks to wait), running the pipeline as it goes.
     pub fn inject(&mut self, frames: impl IntoIterator<Item = Vec<u8>>) {
         for f in frames {
+            self.wait_for_credit();
             self.stats.generated += 1;
             self.stats.generated_bytes += f.len() as u64;
             let t = self.now;

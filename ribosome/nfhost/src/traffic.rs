@@ -38,6 +38,14 @@ pub struct TrafficSpec {
 }
 
 impl TrafficSpec {
+    /// Bytes [`generate`] allocates at most for `packets` packets of at most `max_frame`
+    /// bytes over `flows` flows (frame, payload scratch and bookkeeping per packet, state
+    /// per flow), so callers can refuse sizes before allocating.
+    pub fn memory_bound(packets: usize, flows: usize, max_frame: usize) -> u128 {
+        let per_packet = 2 * max_frame as u128 + 128;
+        packets as u128 * per_packet + flows as u128 * 32
+    }
+
     /// Fixed-size traffic for benchmarks.
     pub fn fixed(size: usize, packets: usize, flows: usize) -> Self {
         Self {

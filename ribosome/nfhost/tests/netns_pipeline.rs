@@ -5,7 +5,7 @@
 //!
 //! Needs root, iproute2, and the workspace binaries built next to this test (the workspace
 //! nextest run builds them). Without root it is a skip with a message on a developer
-//! machine and a failure under CI (`CI` set).
+//! machine and a failure under CI (`CI=true`).
 
 #![cfg(feature = "sim")]
 
@@ -40,21 +40,13 @@ fn ip(args: &[&str]) {
     assert!(st.success(), "ip {args:?} failed");
 }
 
+#[path = "../../config/tests/support/mod.rs"]
+mod support;
+
+/// Root, iproute2 and working network namespaces; otherwise a skip with `SKIPPED: <why>` on
+/// a developer's run and a failure under CI (`CI=true`).
 fn can_run() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    let iproute = Command::new("ip").arg("-V").output().is_ok();
-    if root && iproute {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "netns test needs root and iproute2 under CI"
-    );
-    eprintln!("SKIPPED: needs root and iproute2");
-    false
+    support::can_use_netns()
 }
 
 /// A workspace binary built in the same target directory as this test; `None` (a skip)
@@ -71,8 +63,7 @@ fn sibling_bin(name: &str) -> Option<PathBuf> {
          (the workspace nextest run builds it)",
         p.display()
     );
-    assert!(std::env::var_os("CI").is_none(), "{msg}");
-    eprintln!("SKIPPED: {msg}");
+    support::skip_or_fail(&msg);
     None
 }
 

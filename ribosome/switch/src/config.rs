@@ -4,6 +4,8 @@
 use crate::consts;
 use crate::lpm::{Blacklist, BlacklistAction};
 use anyhow::{bail, Context, Result};
+use ribosome_config::size::parse_size;
+use ribosome_config::{cluster, ConfigError, Servers};
 use ribosome_wire::control::AuthKey;
 use ribosome_wire::MacAddr;
 use serde::Deserialize;
@@ -12,6 +14,9 @@ use std::path::Path;
 
 /// A switch port number (the daemon: index into `[[switch.port]]`).
 pub type PortId = u16;
+
+/// Most frames `order_limit` may hold (each up to a 64 KiB IPv4 packet).
+pub const MAX_ORDER_LIMIT: usize = 1 << 20;
 
 /// Overload hysteresis on switch->server bytes (the control plane's 95/90 Gb/s rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +113,21 @@ impl SwitchConfig {
         if self.total_qps() > usize::from(u16::MAX) {
             bail!("servers * qps_per_server must fit 16 bits");
         }
+        if self.control_period_ns == 0 {
+            bail!("switch.control_period_ms: must be at least 1");
+        }
+        if self.liveness_timeout_ns == 0 {
+            bail!("switch.liveness_timeout_ms: must be at least 1");
+        }
+        if self.order_limit > MAX_ORDER_LIMIT {
+            bail!(
+                "switch.order_limit {}: at most {MAX_ORDER_LIMIT} frames (held frames take up to \
+                 {} bytes each: {} bytes at this limit)",
+                self.order_limit,
+                consts::ETH_LEN + 65535,
+                self.order_limit as u128 * (consts::ETH_LEN as u128 + 65535)
+            );
+        }
         if self.header_slots == 0 {
             bail!("switch.header_slots must be at least 1");
         }
@@ -198,81 +218,54 @@ pub struct SwitchSection {
     pub port: Vec<PortEntry>,
 }
 
-/// The parts of `[servers]` the switch shares with the agents (other keys are ignored here;
-/// the agent validates that part strictly).
-#[derive(Debug, Clone, Deserialize)]
-pub struct ServersShared {
-    /// QPs per server.
-    pub qps_per_server: u16,
-    /// Fake client IPv4.
-    pub switch_ip: Ipv4Addr,
-    /// Fake client MAC.
-    pub switch_mac: String,
-    /// Key, 64 hex digits.
-    pub auth_key: Option<String>,
-    /// File with the key.
-    pub auth_key_file: Option<String>,
-    /// Server entries (only their count matters here).
-    #[serde(default)]
-    pub server: Vec<toml::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ClusterFile {
-    servers: ServersShared,
-    switch: SwitchSection,
-}
-
-/// A loaded cluster file: the model's config and the daemon's interfaces.
+/// A loaded cluster file: the model's config, the daemon's interfaces, and the validated
+/// `[servers]` section it was built from.
 #[derive(Debug, Clone)]
 pub struct LoadedSwitch {
     /// Pipeline settings.
     pub config: SwitchConfig,
     /// Interfaces by port number.
     pub ports: Vec<PortEntry>,
+    /// `[servers]`, read and validated by the same code as the agents'.
+    pub servers: Servers,
+    /// `[switch]` as written.
+    pub section: SwitchSection,
 }
 
-pub use ribosome_wire::size::parse_size;
-
 impl LoadedSwitch {
-    /// Reads `[servers]` (shared keys) and `[switch]` from a cluster file.
+    /// Reads `[servers]` and `[switch]` from a cluster file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = cluster::read_text(path)?;
         Self::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 
     /// Parses the text of a cluster file.
     pub fn parse(text: &str) -> Result<Self> {
-        let file: ClusterFile = toml::from_str(text).context("parsing cluster file")?;
-        let sw = file.switch;
+        Self::from_table(&cluster::parse(text)?)
+    }
+
+    /// Builds the switch from a parsed cluster file.
+    pub fn from_table(table: &toml::Table) -> Result<Self> {
+        let servers = Servers::from_table(table)?;
+        let sw: SwitchSection = cluster::section(table, "switch")?
+            .ok_or_else(|| ConfigError::Parse("no [switch] section".into()))?;
         let nf: Vec<PortId> = ports_with(&sw.port, PortRole::Nf);
         let [nf_port] = nf[..] else {
             bail!("[switch] needs exactly one port with role = \"nf\"");
         };
         let mut c = SwitchConfig::new(nf_port, ports_with(&sw.port, PortRole::Client));
-        c.servers = u16::try_from(file.servers.server.len().max(1)).context("servers")?;
-        c.qps_per_server = file.servers.qps_per_server;
-        c.switch_ip = file.servers.switch_ip;
-        c.switch_mac = file
-            .servers
-            .switch_mac
-            .parse()
-            .context("servers.switch_mac")?;
-        c.key = match (&file.servers.auth_key_file, &file.servers.auth_key) {
-            (Some(f), _) => {
-                let hex = std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?;
-                Some(AuthKey::from_hex(&hex).context("servers.auth_key_file")?)
-            }
-            (None, Some(k)) => Some(AuthKey::from_hex(k).context("servers.auth_key")?),
-            (None, None) => None,
-        };
+        c.servers = u16::try_from(servers.server.len().max(1)).context("servers")?;
+        c.qps_per_server = servers.qps_per_server;
+        c.switch_ip = servers.switch_ip;
+        c.switch_mac = servers.switch_mac()?;
+        c.key = servers.key()?;
         c.split_threshold = sw.split_threshold;
         if let Some(v) = sw.header_slots {
             c.header_slots = v;
         }
         if let Some(v) = &sw.payload_log {
-            c.payload_log = parse_size(v).context("switch.payload_log")?;
+            c.payload_log =
+                parse_size(v).map_err(|e| ConfigError::invalid("switch.payload_log", e))?;
         }
         if let Some(v) = sw.max_read {
             c.max_read = v;
@@ -287,13 +280,13 @@ impl LoadedSwitch {
             c.liveness_timeout_ns = v.saturating_mul(1_000_000);
         }
         if let Some(v) = sw.control_period_ms {
-            c.control_period_ns = v.saturating_mul(1_000_000).max(1);
+            c.control_period_ns = v.saturating_mul(1_000_000);
         }
         let high = sw.overload_high_gbps.unwrap_or(95);
         let low = sw.overload_low_gbps.unwrap_or(90);
         c.overload = (high > 0).then_some(Overload {
-            high_bps: high * 1_000_000_000,
-            low_bps: low * 1_000_000_000,
+            high_bps: high.saturating_mul(1_000_000_000),
+            low_bps: low.saturating_mul(1_000_000_000),
         });
         for (i, e) in sw.blacklist.iter().enumerate() {
             let action = match (e.action.as_deref(), e.port) {
@@ -308,7 +301,9 @@ impl LoadedSwitch {
         c.validate()?;
         Ok(Self {
             config: c,
-            ports: sw.port,
+            ports: sw.port.clone(),
+            servers,
+            section: sw,
         })
     }
 }
@@ -342,20 +337,60 @@ mod tests {
         assert_eq!(c.blacklist.len(), 1);
     }
 
+    fn committed() -> String {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/cluster.toml");
+        std::fs::read_to_string(p).unwrap()
+    }
+
     #[test]
     fn bad_sections_name_the_setting() {
-        let base = "[servers]\nqps_per_server = 2\nswitch_ip = \"1.2.3.4\"\nswitch_mac = \"00:00:00:00:00:01\"\n";
-        let e = LoadedSwitch::parse(&format!("{base}[switch]\n")).unwrap_err();
-        assert!(format!("{e:#}").contains("role = \"nf\""), "{e:#}");
-        let e = LoadedSwitch::parse(&format!(
-            "{base}[switch]\nbogus = 1\n[[switch.port]]\niface = \"a\"\nrole = \"nf\"\n"
-        ))
-        .unwrap_err();
-        assert!(format!("{e:#}").contains("bogus"), "{e:#}");
-        let e = LoadedSwitch::parse(&format!(
-            "{base}[switch]\npayload_log = \"3 parsecs\"\n[[switch.port]]\niface = \"a\"\nrole = \"nf\"\n[[switch.port]]\niface = \"b\"\nrole = \"client\"\n"
-        ))
-        .unwrap_err();
-        assert!(format!("{e:#}").contains("payload_log"), "{e:#}");
+        let text = committed();
+        let cases = [
+            ("role = \"nf\"", "role = \"client\"", "role = \"nf\""),
+            (
+                "icrc = true",
+                "icrc = true\nbogus = 1",
+                "[switch]: unknown field `bogus`",
+            ),
+            (
+                "payload_log = \"2GiB\"",
+                "payload_log = \"3 parsecs\"",
+                "switch.payload_log: size",
+            ),
+            (
+                "control_period_ms = 1000",
+                "control_period_ms = 0",
+                "switch.control_period_ms: must be at least 1",
+            ),
+            (
+                "liveness_timeout_ms = 10",
+                "liveness_timeout_ms = 0",
+                "switch.liveness_timeout_ms: must be at least 1",
+            ),
+            (
+                "order_limit = 65536",
+                "order_limit = 9223372036854775807",
+                "switch.order_limit 9223372036854775807: at most 1048576 frames",
+            ),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(text.matches(from).count(), 1, "{from}");
+            let e = LoadedSwitch::parse(&text.replace(from, to)).unwrap_err();
+            let e = format!("{e:#}");
+            assert!(e.contains(want), "{to}: {e}");
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
+    }
+
+    /// `[servers]` is read by the agents' code: every value they refuse is refused here too,
+    /// with the same message.
+    #[test]
+    fn servers_are_validated_as_the_agents_do() {
+        let text = committed();
+        for (from, to, want) in ribosome_config::testcases::BAD_SERVERS {
+            let e = LoadedSwitch::parse(&text.replacen(from, to, 1)).unwrap_err();
+            let e = format!("{e:#}");
+            assert!(e.contains(want), "{to}: {e}");
+        }
     }
 }

@@ -15,7 +15,6 @@ pub mod icrc;
 pub mod ipv4;
 pub mod roce;
 pub mod selfcheck;
-pub mod size;
 pub mod split;
 pub mod udp;
 

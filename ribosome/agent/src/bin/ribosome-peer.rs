@@ -7,11 +7,12 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use ribosome_agent::config::Servers;
 use ribosome_agent::peer::{forge, run_switch, ForgeKind, SwitchArgs};
-use ribosome_wire::MacAddr;
-use std::io::Write;
+use ribosome_config::cli::{self, EXIT_RUNTIME, EXIT_USAGE};
+use ribosome_config::Servers;
+use ribosome_config::{out, outln};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
@@ -58,7 +59,12 @@ enum Cmd {
     },
 }
 
-fn run() -> Result<bool> {
+/// A failure and its exit status.
+#[derive(Debug)]
+struct Failure(u8, anyhow::Error);
+
+fn run() -> Result<bool, Failure> {
+    let runtime = |e: anyhow::Error| Failure(EXIT_RUNTIME, e);
     match Cli::parse().cmd {
         Cmd::Switch {
             iface,
@@ -67,21 +73,28 @@ fn run() -> Result<bool> {
             qps,
             timeout_ms,
         } => {
-            let s = Servers::load(&config)?;
+            let usage = |e: ribosome_config::ConfigError| {
+                Failure(
+                    EXIT_USAGE,
+                    anyhow::Error::new(e).context(format!("in {}", config.display())),
+                )
+            };
+            let s = Servers::load(&config).map_err(usage)?;
             let args = SwitchArgs {
                 iface,
-                key: s.key()?,
+                key: s.key().map_err(usage)?,
                 server_index,
                 qps,
                 timeout: Duration::from_millis(timeout_ms),
-                switch_mac: s.switch_mac.parse::<MacAddr>().context("switch_mac")?,
+                switch_mac: s.switch_mac().map_err(usage)?,
                 switch_ip: s.switch_ip,
             };
             let report = run_switch(&args, || {
-                println!("READY");
-                let _ = std::io::stdout().flush();
-            })?;
-            print!("{}", report.lines());
+                outln!("READY");
+                cli::flush_stdout();
+            })
+            .map_err(runtime)?;
+            out!("{}", report.lines());
             Ok(report.all_ok(qps))
         }
         Cmd::Forge {
@@ -95,19 +108,18 @@ fn run() -> Result<bool> {
                 Kind::MemInfo => ForgeKind::MemInfo,
                 Kind::Unsigned => ForgeKind::Unsigned,
             };
-            forge(&iface, kind, server_index, global_index)?;
+            forge(&iface, kind, server_index, global_index)
+                .context("sending the forged frame")
+                .map_err(runtime)?;
             Ok(true)
         }
     }
 }
 
-fn main() {
+fn main() -> ExitCode {
     match run() {
-        Ok(true) => {}
-        Ok(false) => std::process::exit(1),
-        Err(e) => {
-            eprintln!("ribosome-peer: {e:#}");
-            std::process::exit(2);
-        }
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(EXIT_RUNTIME),
+        Err(Failure(code, e)) => cli::fail("ribosome-peer", code, format!("{e:#}")),
     }
 }

@@ -9,9 +9,11 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use ribosome_config::cli::{self, EXIT_RUNTIME, EXIT_USAGE};
 use ribosome_rnic::sys::RawSocket;
 use ribosome_switch::{LoadedSwitch, Out, PortId, Switch};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -49,8 +51,8 @@ fn summary(sw: &Switch) -> String {
     s
 }
 
-fn run() -> Result<()> {
-    let cli = Cli::parse();
+/// Reads the flags and the cluster file: every error here is a usage or config error.
+fn setup(cli: &Cli) -> Result<(LoadedSwitch, Switch)> {
     let mut loaded = LoadedSwitch::load(&cli.config)?;
     for (p, name) in &cli.iface {
         let e = loaded
@@ -59,10 +61,16 @@ fn run() -> Result<()> {
             .with_context(|| format!("--iface: no port {p} in [[switch.port]]"))?;
         e.iface.clone_from(name);
     }
-    let mut sw = Switch::new(loaded.config.clone())?;
+    let sw = Switch::new(loaded.config.clone())?;
+    Ok((loaded, sw))
+}
+
+/// Opens the ports and switches until SIGINT/SIGTERM: every error here is a run-time one.
+fn run(cli: &Cli, loaded: &LoadedSwitch, mut sw: Switch) -> Result<()> {
     let mut socks = Vec::new();
-    for p in &loaded.ports {
-        let s = RawSocket::open(&p.iface).with_context(|| format!("port {}", p.iface))?;
+    for (i, p) in loaded.ports.iter().enumerate() {
+        let s = RawSocket::open(&p.iface)
+            .with_context(|| format!("opening port {i} ({:?}) on {}", p.role, p.iface))?;
         s.set_read_timeout(Duration::from_millis(50))?;
         s.set_promiscuous()
             .with_context(|| format!("promiscuous mode on {}", p.iface))?;
@@ -142,9 +150,14 @@ fn run() -> Result<()> {
     Ok(())
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("ribosome-switch: {e:#}");
-        std::process::exit(1);
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (loaded, sw) = match setup(&cli) {
+        Ok(x) => x,
+        Err(e) => return cli::fail("ribosome-switch", EXIT_USAGE, format!("{e:#}")),
+    };
+    match run(&cli, &loaded, sw) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => cli::fail("ribosome-switch", EXIT_RUNTIME, format!("{e:#}")),
     }
 }
