@@ -197,6 +197,55 @@ fn first_fragment_releases_its_flow_first() {
     assert_eq!(s.stats().bypassed.get(BypassReason::Fragment), 1);
 }
 
+/// A damaged frame whose 5-tuple is still readable (cut short of its IP length, bad TCP data
+/// offset, bad UDP length) passes through, but only after its flow's queue: order within a
+/// flow holds for every packet whose 5-tuple can be read.
+#[test]
+fn damaged_frames_with_a_readable_tuple_never_overtake_their_flow() {
+    let cut = |f: Vec<u8>| f[..f.len() - 3].to_vec();
+    let mut bad_udp_len = udp(1, 3);
+    bad_udp_len[38..40].copy_from_slice(&4u16.to_be_bytes());
+    let mut bad_tcp_doff = tcp(1, 3, 0);
+    bad_tcp_doff[46] = 0x40;
+    let cases = [
+        (
+            "truncated udp",
+            udp(1, 1),
+            udp(1, 2),
+            cut(udp(1, 3)),
+            BypassReason::Truncated,
+        ),
+        (
+            "udp length",
+            udp(1, 1),
+            udp(1, 2),
+            bad_udp_len,
+            BypassReason::Malformed,
+        ),
+        (
+            "tcp data offset",
+            tcp(1, 1, 0),
+            tcp(1, 2, 0),
+            bad_tcp_doff,
+            BypassReason::Malformed,
+        ),
+    ];
+    for (what, a, b, bad, why) in cases {
+        let mut s = sched(cfg());
+        s.push(udp(9, 0), 0);
+        s.push(a, US);
+        s.push(b, 2 * US);
+        s.push(bad, 3 * US);
+        s.push(udp(9, 4), 4 * US);
+        s.flush(5 * US);
+        // Flow 1's first packet bypasses (first-packet rule), its second is held until the
+        // damaged third arrives.
+        assert_eq!(drain(&mut s), vec![0, 1, 2, 3, 4], "{what}");
+        assert_eq!(s.stats().bypassed.get(why), 1, "{what}");
+        assert_eq!(s.stats().flushes.get(FlushReason::BypassOrder), 1, "{what}");
+    }
+}
+
 #[test]
 fn idle_flows_age_out_and_return_as_new() {
     let mut s = sched(Config {

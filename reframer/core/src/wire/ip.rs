@@ -16,6 +16,20 @@ const EXT_MOBILITY: u8 = 135;
 const EXT_HIP: u8 = 139;
 const EXT_SHIM6: u8 = 140;
 
+/// A frame cut short of its IP length is passed through, but with its 5-tuple when the
+/// bytes present hold it (as a snap-length parse reads them), so the scheduler releases that
+/// flow's queue first and the frame never overtakes its own flow.
+fn truncated(as_snapped: Parsed) -> Parsed {
+    let key = match as_snapped {
+        Parsed::Flow(info) => Some(info.key),
+        Parsed::Bypass { key, .. } => key,
+    };
+    Parsed::Bypass {
+        reason: BypassReason::Truncated,
+        key,
+    }
+}
+
 #[inline]
 pub(crate) fn parse_ipv4(frame: &[u8], off: usize, snapped: bool) -> Parsed {
     let Some(h) = frame.get(off..off + 20) else {
@@ -31,7 +45,7 @@ pub(crate) fn parse_ipv4(frame: &[u8], off: usize, snapped: bool) -> Parsed {
     }
     let end = off + total;
     if frame.len() < end && !snapped {
-        return Parsed::bypass(BypassReason::Truncated);
+        return truncated(parse_ipv4(frame, off, true));
     }
     let avail = end.min(frame.len());
     let proto = h[9];
@@ -75,7 +89,7 @@ pub(crate) fn parse_ipv6(frame: &[u8], off: usize, snapped: bool) -> Parsed {
         return Parsed::bypass(BypassReason::Malformed);
     }
     if frame.len() < end && !snapped {
-        return Parsed::bypass(BypassReason::Truncated);
+        return truncated(parse_ipv6(frame, off, true));
     }
     let frame = &frame[..end.min(frame.len())];
     let mut src = [0u8; 16];

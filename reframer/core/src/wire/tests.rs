@@ -138,6 +138,32 @@ fn non_ip_other_protocols_and_damage() {
     assert_eq!(reason(parse(&[])), BypassReason::Truncated);
 }
 
+/// Whenever the ports are among the bytes present, a passed-through frame names its flow.
+#[test]
+fn damaged_frames_keep_their_key_when_the_ports_are_present() {
+    let key = |p: Parsed| match p {
+        Parsed::Bypass { key, .. } => key,
+        Parsed::Flow(i) => Some(i.key),
+    };
+    let f = FrameSpec::tcp(v4(1), v4(2), 5, 80, 1, 2, 0, b"hello").build();
+    let want = FlowKey::v4([10, 0, 0, 1], [10, 0, 0, 2], 5, 80, 6);
+    for cut in 0..f.len() {
+        let got = key(parse(&f[..cut]));
+        assert_eq!(got, (cut >= 38).then_some(want), "cut at {cut}");
+    }
+    let g = FrameSpec::udp(v6(1), v6(2), 7, 9, 30).build();
+    for cut in 0..g.len() {
+        let got = key(parse(&g[..cut]));
+        assert_eq!(got.is_some(), cut >= 58, "v6 cut at {cut}: {got:?}");
+    }
+    let mut bad = f.clone();
+    bad[46] = 0x40; // TCP data offset 4
+    assert_eq!(key(parse(&bad)), Some(want));
+    let mut bad = f.clone();
+    bad[14] = 0x44; // IHL 4: where L4 starts is unknown
+    assert_eq!(key(parse(&bad)), None);
+}
+
 #[test]
 fn ethernet_padding_is_not_payload() {
     let mut f = FrameSpec::tcp(v4(1), v4(2), 5, 80, 1, 2, tcp_flags::ACK, b"").build();

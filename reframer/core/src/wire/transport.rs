@@ -20,39 +20,46 @@ pub(crate) fn parse(
     let (Some(sport), Some(dport)) = (be16(ip, l4), be16(ip, l4 + 2)) else {
         return Parsed::bypass(BypassReason::Truncated);
     };
+    let key = key(sport, dport);
+    // From here on the 5-tuple is known: a frame that is still passed through carries it, so
+    // the scheduler releases its flow's queue before it (it never overtakes its own flow).
+    let bypass = |reason| Parsed::Bypass {
+        reason,
+        key: Some(key),
+    };
     let (hdr_len, flags) = if proto == PROTO_TCP {
         let Some(h) = ip.get(l4..l4 + TCP_MIN) else {
-            return Parsed::bypass(BypassReason::Truncated);
+            return bypass(BypassReason::Truncated);
         };
         let doff = usize::from(h[12] >> 4) * 4;
         if doff < TCP_MIN {
-            return Parsed::bypass(BypassReason::Malformed);
+            return bypass(BypassReason::Malformed);
         }
         (doff, h[13])
     } else {
         let Some(ulen) = be16(ip, l4 + 4) else {
-            return Parsed::bypass(BypassReason::Truncated);
+            return bypass(BypassReason::Truncated);
         };
         if usize::from(ulen) < UDP_LEN || l4 + usize::from(ulen) > end {
-            return Parsed::bypass(BypassReason::Malformed);
+            return bypass(BypassReason::Malformed);
         }
         (UDP_LEN, 0)
     };
     if l4 + hdr_len > ip.len() {
-        return Parsed::bypass(BypassReason::Truncated);
+        return bypass(BypassReason::Truncated);
     }
     let Some(payload_len) = end.checked_sub(l4 + hdr_len) else {
-        return Parsed::bypass(BypassReason::Truncated);
+        return bypass(BypassReason::Truncated);
     };
     let (Ok(l3_off), Ok(l4_off), Ok(payload_len)) = (
         u16::try_from(l3),
         u16::try_from(l4),
         u16::try_from(payload_len),
     ) else {
-        return Parsed::bypass(BypassReason::Malformed);
+        return bypass(BypassReason::Malformed);
     };
     Parsed::Flow(FlowInfo {
-        key: key(sport, dport),
+        key,
         l3_off,
         l4_off,
         payload_len,
