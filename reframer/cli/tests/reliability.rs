@@ -170,6 +170,27 @@ fn unwritable_outputs_are_found_before_the_run() {
 }
 
 #[test]
+fn the_summary_can_go_to_stdout() {
+    // A pipe (or device) is written, never replaced by a renamed temporary.
+    let d = tmpdir("stdout");
+    let (inp, out) = (d.join("in.pcap"), d.join("out.pcap"));
+    write_pcap(&inp, &[1_000, 2_000], None);
+    let o = run(&[
+        "-q",
+        "--input",
+        s(&inp),
+        "--output",
+        s(&out),
+        "--summary-json",
+        "/dev/stdout",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["packets_in"], 2);
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
 fn snap_length_records_keep_their_wire_length() {
     let d = tmpdir("snap");
     let (inp, out) = (d.join("in.pcap"), d.join("out.pcap"));

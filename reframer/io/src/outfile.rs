@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct AtomicFile {
     file: File,
-    tmp: PathBuf,
+    /// The temporary name; `None` when writing straight into a device or FIFO.
+    tmp: Option<PathBuf>,
     path: PathBuf,
     committed: bool,
 }
@@ -21,7 +22,9 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Creates the temporary file next to `path` now, so an unwritable location is found
     /// before any work. A symbolic link at `path` is written through (its target is replaced).
-    /// The error is the OS error alone; callers name the file.
+    /// An existing device, FIFO or socket (`/dev/null`, `/dev/stdout`, a pipe) is opened and
+    /// written directly: it is never replaced. The error is the OS error alone; callers name
+    /// the file.
     pub fn create(path: &Path) -> io::Result<Self> {
         let meta = fs::metadata(path).ok();
         if meta.as_ref().is_some_and(fs::Metadata::is_dir) {
@@ -29,6 +32,14 @@ impl AtomicFile {
                 io::ErrorKind::IsADirectory,
                 "is a directory",
             ));
+        }
+        if meta.as_ref().is_some_and(|m| !m.is_file()) {
+            return Ok(Self {
+                file: OpenOptions::new().write(true).open(path)?,
+                tmp: None,
+                path: path.to_owned(),
+                committed: false,
+            });
         }
         let path = match fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => {
@@ -54,7 +65,7 @@ impl AtomicFile {
         }
         Ok(Self {
             file,
-            tmp,
+            tmp: Some(tmp),
             path,
             committed: false,
         })
@@ -65,16 +76,13 @@ impl AtomicFile {
         &self.path
     }
 
-    /// The temporary name being written.
-    pub fn temp_path(&self) -> &Path {
-        &self.tmp
-    }
-
     /// Flushes the data to disk and renames the file to its final name.
     pub fn commit(mut self) -> io::Result<()> {
         self.file.flush()?;
-        self.file.sync_data()?;
-        fs::rename(&self.tmp, &self.path)?;
+        if let Some(tmp) = &self.tmp {
+            self.file.sync_data()?;
+            fs::rename(tmp, &self.path)?;
+        }
         self.committed = true;
         Ok(())
     }
@@ -92,8 +100,8 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_file(&self.tmp);
+        if let (false, Some(tmp)) = (self.committed, &self.tmp) {
+            let _ = fs::remove_file(tmp);
         }
     }
 }
@@ -148,6 +156,36 @@ mod tests {
         assert!(AtomicFile::create(&d.join("no/such/dir/x")).is_err());
         let e = AtomicFile::create(&d).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::IsADirectory);
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn devices_are_written_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        // A null device of our own (never the system's /dev/null: a bug here would replace it).
+        let d = dir("dev");
+        let null = d.join("null");
+        let made = std::process::Command::new("mknod")
+            .arg(&null)
+            .args(["c", "1", "3"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !made {
+            eprintln!("skipped: cannot mknod here");
+            return;
+        }
+        for _ in 0..2 {
+            let mut f = AtomicFile::create(&null).unwrap();
+            f.write_all(b"gone").unwrap();
+            f.commit().unwrap();
+            let m = fs::metadata(&null).unwrap();
+            assert!(m.file_type().is_char_device(), "{m:?}");
+        }
+        let mut f = AtomicFile::create(&null).unwrap();
+        f.write_all(b"gone").unwrap();
+        drop(f);
+        assert!(fs::metadata(&null).unwrap().file_type().is_char_device());
+        assert_eq!(fs::read_dir(&d).unwrap().count(), 1, "no temp file");
         fs::remove_dir_all(d).unwrap();
     }
 
