@@ -139,13 +139,18 @@ pub(crate) fn run(a: &DemoArgs) -> Result<(), Failure> {
 }
 
 fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<Stats> {
+    // Created first: an unwritable place fails before the trace is built.
+    let writer = a
+        .write_pcap
+        .as_deref()
+        .map(PcapWriter::create)
+        .transpose()?;
     eprintln!(
         "synthesising {} packets at {} Mpps (virtual time), heavy-tailed flows, seed {} ...",
         a.packets, a.rate_mpps, a.seed
     );
     let trace = synth_trace(a.packets, a.rate_mpps, a.seed);
-    if let Some(p) = &a.write_pcap {
-        let mut w = PcapWriter::create(p)?;
+    if let (Some(mut w), Some(p)) = (writer, &a.write_pcap) {
         for (t, f) in &trace {
             w.write(*t, f)?;
         }

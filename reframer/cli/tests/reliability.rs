@@ -361,6 +361,15 @@ fn errors_name_the_problem_once() {
         expect(&run(&["demo", "--packets", "10", bad]), 2, "--delay-us");
     }
     expect(&run(&["--input", s(&inp)]), 2, "--output");
+    let o = run(&[
+        "demo",
+        "--packets",
+        "10",
+        "--write-pcap",
+        s(&d.join("no/t.pcap")),
+    ]);
+    expect(&o, 1, "cannot create");
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("synthesising"));
     expect(&run(&["--bogus-flag"]), 2, "--bogus-flag");
     assert!(!Path::new(&out).exists());
     std::fs::remove_dir_all(d).unwrap();
