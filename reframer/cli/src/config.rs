@@ -1,7 +1,7 @@
 //! The TOML config file: every key documented with unit and default, unknown keys refused.
 //! Command-line flags override the file; the file overrides the defaults.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use reframer_core::{Config as CoreConfig, Priority};
@@ -67,6 +67,36 @@ pub(crate) struct OfflineSection {
     pub(crate) output: Option<String>,
 }
 
+impl OfflineSection {
+    /// Checks the section's `input` and `output` (always, even when flags override them) and
+    /// returns the paths in force: the flags', else the section's.
+    pub(crate) fn resolve(
+        &self,
+        input_flag: Option<&str>,
+        output_flag: Option<&str>,
+    ) -> anyhow::Result<(Option<PathBuf>, Option<PathBuf>)> {
+        let parse = |spec: Option<&String>, what| spec.map(|s| pcap_path(s, what)).transpose();
+        let input = parse(self.input.as_ref(), "[offline] input")?;
+        let output = parse(self.output.as_ref(), "[offline] output")?;
+        let input_flag = input_flag.map(|s| pcap_path(s, "--input")).transpose()?;
+        let output_flag = output_flag.map(|s| pcap_path(s, "--output")).transpose()?;
+        Ok((input_flag.or(input), output_flag.or(output)))
+    }
+}
+
+/// Parses `pcap:PATH` (a bare path is accepted too).
+pub(crate) fn pcap_path(spec: &str, what: &str) -> anyhow::Result<PathBuf> {
+    match spec.split_once(':') {
+        Some(("pcap", "")) => anyhow::bail!("{what} `{spec}`: the path is empty"),
+        Some(("pcap", p)) => Ok(PathBuf::from(p)),
+        Some((kind, _)) if !kind.contains('/') => anyhow::bail!(
+            "{what} `{spec}`: unknown kind `{kind}` (offline mode takes pcap:PATH; live ports use --port)"
+        ),
+        _ if spec.is_empty() => anyhow::bail!("{what}: the path is empty"),
+        _ => Ok(PathBuf::from(spec)),
+    }
+}
+
 impl FileConfig {
     pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
@@ -124,5 +154,44 @@ mod tests {
     fn unknown_keys_are_refused() {
         let e = toml::from_str::<FileConfig>("[scheduler]\ndelay = 5\n").unwrap_err();
         assert!(e.to_string().contains("unknown field `delay`"), "{e}");
+    }
+
+    #[test]
+    fn pcap_specs_name_what_is_wrong() {
+        assert_eq!(
+            pcap_path("pcap:a/b", "--input").unwrap(),
+            PathBuf::from("a/b")
+        );
+        assert_eq!(
+            pcap_path("./x:y", "--input").unwrap(),
+            PathBuf::from("./x:y")
+        );
+        let e = pcap_path("pcap:", "--input").unwrap_err().to_string();
+        assert!(
+            e.contains("the path is empty") && e.contains("--input"),
+            "{e}"
+        );
+        assert!(pcap_path("", "--output")
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        let e = pcap_path("tap:x", "--input").unwrap_err().to_string();
+        assert!(e.contains("unknown kind `tap`"), "{e}");
+    }
+
+    #[test]
+    fn the_offline_section_is_checked_even_when_flags_override_it() {
+        let f: FileConfig = toml::from_str("[offline]\ninput = \"foo:/x\"").unwrap();
+        let e = f
+            .offline
+            .resolve(Some("pcap:a"), Some("pcap:b"))
+            .unwrap_err();
+        assert!(e.to_string().contains("[offline] input"), "{e}");
+        let f: FileConfig = toml::from_str("[offline]\ninput = \"pcap:i\"").unwrap();
+        let (i, o) = f.offline.resolve(None, Some("pcap:b")).unwrap();
+        assert_eq!(
+            (i.unwrap(), o.unwrap()),
+            (PathBuf::from("i"), PathBuf::from("b"))
+        );
     }
 }

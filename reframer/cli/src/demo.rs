@@ -2,6 +2,7 @@
 //! the scheduler on a virtual clock and prints locality before/after, hold time and speed,
 //! next to a pass-through baseline (parse + flow key only) timed in the same run.
 
+use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,8 +10,10 @@ use std::time::Instant;
 use clap::Args;
 use reframer_core::frames::FrameSpec;
 use reframer_core::wire::{self, Parsed};
-use reframer_core::{Config, Scheduler};
+use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::pcap::PcapWriter;
+
+use crate::{limits, print_stdout, Classify, Failure};
 
 /// Options of `reframer demo`.
 #[derive(Debug, Clone, Args)]
@@ -86,30 +89,74 @@ pub(crate) fn synth_trace(packets: usize, rate_mpps: f64, seed: u64) -> Vec<(u64
         .collect()
 }
 
-/// Runs the demo and prints its figures.
-pub(crate) fn run(a: &DemoArgs) -> anyhow::Result<()> {
+/// Bytes one synthesised packet takes: its two trace entries and its frame on the heap
+/// (60-byte frames; malloc rounds them up and adds its header).
+fn bytes_per_packet() -> u64 {
+    (size_of::<(u64, u32)>() + size_of::<(u64, Vec<u8>)>() + 64 + 16) as u64
+}
+
+/// Checks the options; every error names the flag.
+fn validate(a: &DemoArgs) -> anyhow::Result<Config> {
     anyhow::ensure!(a.packets > 0, "--packets must be at least 1");
     anyhow::ensure!(
         a.rate_mpps.is_finite() && a.rate_mpps > 0.0,
-        "--rate-mpps must be a positive number"
+        "--rate-mpps must be a positive number, got {}",
+        a.rate_mpps
     );
+    anyhow::ensure!(
+        a.delay_us.is_finite() && a.delay_us >= 0.0,
+        "--delay-us must be a non-negative number of microseconds, got {}",
+        a.delay_us
+    );
+    let cfg = Config {
+        delay_ns: (a.delay_us * 1_000.0).round() as u64,
+        ..Config::default()
+    };
+    cfg.validate()
+        .map_err(|e| anyhow::anyhow!("--delay-us {}: {e}", a.delay_us))?;
+    let bytes = (a.packets as u64)
+        .saturating_add(20_000)
+        .saturating_mul(bytes_per_packet())
+        .saturating_add(Scheduler::<Vec<u8>>::memory_bytes(&cfg));
+    limits::check_memory(&format!("--packets {}", a.packets), bytes)?;
+    Ok(cfg)
+}
+
+/// Runs the demo and prints its figures.
+pub(crate) fn run(a: &DemoArgs) -> Result<(), Failure> {
+    let cfg = validate(a).usage()?;
+    let mut text = String::new();
+    let st = simulate(a, cfg, &mut text).runtime()?;
+    print_stdout(&text)?;
+    if st.packets_out != st.packets_in {
+        return Err(Failure::Runtime(anyhow::anyhow!(
+            "demo lost packets: {} in, {} out",
+            st.packets_in,
+            st.packets_out
+        )));
+    }
+    Ok(())
+}
+
+fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<Stats> {
+    // Created first: an unwritable place fails before the trace is built.
+    let writer = a
+        .write_pcap
+        .as_deref()
+        .map(PcapWriter::create)
+        .transpose()?;
     eprintln!(
         "synthesising {} packets at {} Mpps (virtual time), heavy-tailed flows, seed {} ...",
         a.packets, a.rate_mpps, a.seed
     );
     let trace = synth_trace(a.packets, a.rate_mpps, a.seed);
-    if let Some(p) = &a.write_pcap {
-        let mut w = PcapWriter::create(p)?;
+    if let (Some(mut w), Some(p)) = (writer, &a.write_pcap) {
         for (t, f) in &trace {
             w.write(*t, f)?;
         }
         w.finish()?;
         eprintln!("wrote the trace to {}", p.display());
     }
-    let cfg = Config {
-        delay_ns: (a.delay_us * 1_000.0).round() as u64,
-        ..Config::default()
-    };
 
     // Baseline: parse + flow key only, same packets, same run.
     let t0 = Instant::now();
@@ -149,41 +196,40 @@ pub(crate) fn run(a: &DemoArgs) -> anyhow::Result<()> {
     let sched_s = t0.elapsed().as_secs_f64();
     let st = s.stats();
     let n = st.packets_in as f64;
-    println!(
+    let _ = writeln!(
+        text,
         "Reframer demo: {} packets, {} flows, window {} us",
         st.packets_in, st.flows_created, a.delay_us
     );
-    println!(
+    let _ = writeln!(
+        text,
         "  locality (SLF)   in {:.2}  ->  out {:.2}   ({:.2}x longer same-flow runs)",
         st.locality_in.slf(),
         st.locality_out.slf(),
         st.locality_out.slf() / st.locality_in.slf()
     );
-    println!(
+    let _ = writeln!(
+        text,
         "  hold time        p50 {:.1} us, p99 {:.1} us, max {:.1} us (bound: {} us; first packets bypass)",
         st.hold_percentile_ns(0.5) as f64 / 1e3,
         st.hold_percentile_ns(0.99) as f64 / 1e3,
         st.hold_max_ns as f64 / 1e3,
         a.delay_us
     );
-    println!(
+    let _ = writeln!(
+        text,
         "  bypassed         {} first packets, {} other; dropped {}",
         st.bypassed.get(reframer_core::BypassReason::FirstPacket),
         st.bypassed_total() - st.bypassed.get(reframer_core::BypassReason::FirstPacket),
         st.dropped_total()
     );
-    println!(
+    let _ = writeln!(
+        text,
         "  speed (1 core)   scheduler {:.1} Mpps ({:.0} ns/pkt) vs pass-through parse+key {:.1} Mpps ({:.0} ns/pkt)",
         n / sched_s / 1e6,
         sched_s * 1e9 / n,
         n / base_s / 1e6,
         base_s * 1e9 / n
     );
-    anyhow::ensure!(
-        st.packets_out == st.packets_in,
-        "demo lost packets: {} in, {} out",
-        st.packets_in,
-        st.packets_out
-    );
-    Ok(())
+    Ok(st.clone())
 }

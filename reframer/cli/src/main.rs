@@ -4,14 +4,21 @@
 
 mod config;
 mod demo;
+mod limits;
 mod live;
 mod offline;
 mod summary;
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{bail, Context};
+
 use clap::{Args, Parser, Subcommand};
+use reframer_core::{Config as CoreConfig, MAX_BURST_LIMIT, MAX_TABLE_LIMIT};
+use reframer_io::outfile::same_file;
+use reframer_live::LiveOptions;
 
 use config::{FileConfig, SchedulerSection};
 
@@ -61,19 +68,23 @@ struct SchedFlags {
     #[arg(long, value_name = "US")]
     delay_us: Option<f64>,
     /// Release a flow holding more than N packets [max_burst, 1024].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_BURST_LIMIT)))]
     max_burst: Option<u32>,
     /// Output batch size [max_tx_burst, 32].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     max_tx_burst: Option<usize>,
     /// Max flows with packets buffered, 0 = off [max_flows, 0].
     #[arg(long, value_name = "N")]
     max_flows: Option<u32>,
     /// Max packets buffered [max_buffered_packets, 65536].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_TABLE_LIMIT)))]
     max_buffered_packets: Option<u32>,
     /// Max tracked flows [flow_table_capacity, 262144].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_TABLE_LIMIT)))]
     flow_table_capacity: Option<u32>,
     /// Idle flow timeout, ms [flow_timeout_ms, 10000].
     #[arg(long, value_name = "MS")]
@@ -123,68 +134,231 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("reframer: error: {e:#}");
-            ExitCode::from(2)
-        }
+/// How a run fails, by the exit-code convention of every binary of the project.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// A usage or configuration error found before any work started: exit 2.
+    Usage(anyhow::Error),
+    /// A runtime failure (a file that cannot be opened, read or written; a failure mid-run):
+    /// exit 1. A closed stdout (broken pipe) ends the program quietly with 0 instead.
+    Runtime(anyhow::Error),
+}
+
+/// Marks an error as a [`Failure::Usage`] or a [`Failure::Runtime`].
+pub(crate) trait Classify<T> {
+    fn usage(self) -> Result<T, Failure>;
+    fn runtime(self) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<anyhow::Error>> Classify<T> for Result<T, E> {
+    fn usage(self) -> Result<T, Failure> {
+        self.map_err(|e| Failure::Usage(e.into()))
+    }
+    fn runtime(self) -> Result<T, Failure> {
+        self.map_err(|e| Failure::Runtime(e.into()))
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    if cli.print_default_config {
-        print!("{}", config::DEFAULT_CONFIG);
-        return Ok(());
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version: a closed stdout is no error here either.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // A usage error: one line, like every other error.
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or_default();
+            eprintln!("reframer: {line}");
+            return ExitCode::from(2);
+        }
+    };
+    let (code, e) = match run(&cli) {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(Failure::Usage(e)) => (2, e),
+        Err(Failure::Runtime(e)) => (1, e),
+    };
+    if is_broken_pipe(&e) {
+        // The reader of our stdout is gone (`reframer demo | head -1`): nothing left to say.
+        return ExitCode::SUCCESS;
     }
-    if let Some(Command::Demo(a)) = &cli.command {
-        return demo::run(a);
-    }
+    eprintln!("reframer: error: {e:#}");
+    ExitCode::from(code)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `text` to stdout; a closed stdout is an error (a quiet one: see `main`), not a panic.
+pub(crate) fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")
+        .runtime()
+}
+
+/// What a validated command line asks for.
+#[derive(Debug)]
+enum Mode {
+    /// Neither offline nor live settings: `--check` of a config alone.
+    Nothing,
+    Offline {
+        input: PathBuf,
+        output: PathBuf,
+    },
+    Live(Box<LiveOptions>),
+}
+
+/// Everything checked before any work, by `--check` and by a run alike.
+#[derive(Debug)]
+struct Plan {
+    core: CoreConfig,
+    mode: Mode,
+}
+
+const LIVE_ONLY: &str = "applies to live mode only (--port A --port B)";
+
+/// The one validation of the command line and config file: every section, every flag,
+/// the memory the tables will take and the files involved. `--check` runs exactly this.
+fn validate(cli: &Cli) -> anyhow::Result<Plan> {
     let mut file = match &cli.config {
         Some(p) => FileConfig::load(p)?,
         None => FileConfig::default(),
     };
     cli.sched.apply(&mut file.scheduler);
     let core = file.scheduler.to_core()?;
-    let input = cli.input.clone().or(file.offline.input.clone());
-    let output = cli.output.clone().or(file.offline.output.clone());
+    let (input, output) = file
+        .offline
+        .resolve(cli.input.as_deref(), cli.output.as_deref())?;
+    file.live.validate()?;
     let live_mode = !cli.live.ports.is_empty() || !file.live.ports.is_empty();
     if live_mode && (input.is_some() || output.is_some()) {
-        anyhow::bail!("--port (live mode) cannot be combined with --input/--output (offline mode)");
+        bail!("--port (live mode) cannot be combined with --input/--output (offline mode)");
     }
-    if cli.check {
-        if live_mode {
-            reframer_live::LiveOptions::resolve(&cli.live, &file.live)?;
+    if cli.ribosome && core.tcp_ack_coalescing {
+        bail!("--ribosome cannot be combined with TCP ACK coalescing (a split header's trailer would read as payload)");
+    }
+    let mode = if live_mode {
+        if cli.ribosome {
+            bail!("--ribosome is available in offline mode; for a live NF host use `ribosome-nfhost serve`");
         }
-        eprintln!("config ok: {core:?}");
+        let opts = LiveOptions::resolve(&cli.live, &file.live)?;
+        if let (Some(js), Some(csv)) = (&cli.summary_json, &opts.stats_csv) {
+            refuse_same("--summary-json", js, "--stats-csv", csv)?;
+        }
+        Mode::Live(Box::new(opts))
+    } else {
+        refuse_live_flags(&cli.live)?;
+        match (input, output) {
+            (Some(input), Some(output)) => {
+                refuse_same("--output", &output, "--input", &input)?;
+                if let Some(js) = &cli.summary_json {
+                    refuse_same("--summary-json", js, "--input", &input)?;
+                    refuse_same("--summary-json", js, "--output", &output)?;
+                }
+                Mode::Offline { input, output }
+            }
+            (Some(_), None) => bail!("--input needs --output pcap:OUT (offline mode)"),
+            (None, Some(_)) => bail!("--output needs --input pcap:IN (offline mode)"),
+            (None, None) => Mode::Nothing,
+        }
+    };
+    limits::check_scheduler_memory(&core, &mode_schedulers(&mode))?;
+    Ok(Plan { core, mode })
+}
+
+/// The schedulers a mode builds, for the memory check.
+fn mode_schedulers(mode: &Mode) -> limits::Schedulers {
+    match mode {
+        Mode::Nothing | Mode::Offline { .. } => limits::Schedulers::Offline,
+        Mode::Live(o) => limits::Schedulers::Live {
+            workers: o.workers(),
+            directions: if o.passthrough == reframer_live::Passthrough::None {
+                2
+            } else {
+                1
+            },
+        },
+    }
+}
+
+/// Refuses to write `out` over `other` when they are the same file by identity (device and
+/// inode), however they are named.
+fn refuse_same(out_flag: &str, out: &Path, other_flag: &str, other: &Path) -> anyhow::Result<()> {
+    if same_file(out, other) {
+        bail!(
+            "{out_flag} {} is the same file as {other_flag} {}; refusing to overwrite it",
+            out.display(),
+            other.display()
+        );
+    }
+    Ok(())
+}
+
+/// Live-only flags given without a live mode would be silently ignored: refuse them.
+fn refuse_live_flags(l: &live::LiveArgs) -> anyhow::Result<()> {
+    let given = [
+        ("--cores", l.cores.is_some()),
+        ("--duration", l.duration.is_some()),
+        ("--stats-csv", l.stats_csv.is_some()),
+        ("--passthrough", l.passthrough.is_some()),
+        ("--dpdk-args", l.dpdk_args.is_some()),
+        ("--quiet-stats", l.quiet_stats),
+        ("EAL arguments after --", !l.eal_args.is_empty()),
+    ];
+    match given.iter().find(|(_, g)| *g) {
+        Some((flag, _)) => bail!("{flag} {LIVE_ONLY}"),
+        None => Ok(()),
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), Failure> {
+    if cli.print_default_config {
+        return print_stdout(config::DEFAULT_CONFIG);
+    }
+    if let Some(Command::Demo(a)) = &cli.command {
+        return demo::run(a);
+    }
+    let plan = validate(cli).usage()?;
+    if cli.check {
+        eprintln!("config ok: {:?}", plan.core);
         return Ok(());
     }
-    if live_mode {
-        if cli.ribosome {
-            anyhow::bail!("--ribosome is available in offline mode; for a live NF host use `ribosome-nfhost serve`");
-        }
-        return live::run(&cli.live, &file.live, &core, cli.summary_json.as_deref());
-    }
-    let (Some(input), Some(output)) = (input, output) else {
-        anyhow::bail!(
+    match plan.mode {
+        Mode::Nothing => Err(anyhow::anyhow!(
             "nothing to do: give --input pcap:IN --output pcap:OUT (offline), --port A --port B (live), or run `reframer demo`"
-        );
-    };
-    let input = offline::pcap_path(&input, "--input")?;
-    let output = offline::pcap_path(&output, "--output")?;
-    if cli.ribosome && core.tcp_ack_coalescing {
-        anyhow::bail!("--ribosome cannot be combined with TCP ACK coalescing (a split header's trailer would read as payload)");
+        ))
+        .usage(),
+        Mode::Live(opts) => live::run(&opts, &plan.core, cli.summary_json.as_deref()).runtime(),
+        Mode::Offline { input, output } => {
+            run_offline(cli, &plan.core, &input, &output).runtime()
+        }
     }
-    let report = offline::run(&input, &output, &core, cli.ribosome)?;
+}
+
+fn run_offline(cli: &Cli, core: &CoreConfig, input: &Path, output: &Path) -> anyhow::Result<()> {
+    // Every output file exists under a temporary name before the work starts.
+    let summary = cli
+        .summary_json
+        .as_deref()
+        .map(summary::create_json)
+        .transpose()?;
+    let report = offline::run(input, output, core, cli.ribosome)?;
     if !cli.quiet {
         summary::print_human(&report.stats, report.elapsed_s);
+        offline::print_human(&report);
     }
-    if let Some(p) = &cli.summary_json {
-        let extra = offline::extra(&report, &input, &output, &core);
+    if let Some(f) = summary {
+        let extra = offline::extra(&report, input, output, core);
         summary::write_json(
-            p,
+            f,
             &summary::summary_json(&report.stats, report.elapsed_s, extra),
         )?;
     }

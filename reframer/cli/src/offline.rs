@@ -1,7 +1,7 @@
 //! Offline mode: pcap in, pcap out, the input timestamps as the clock. Deterministic: the
 //! same input and settings give the same output, byte for byte.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use reframer_core::{Config, Scheduler, Stats};
@@ -17,14 +17,33 @@ pub(crate) struct OfflineReport {
     pub(crate) ribosome: Option<(u64, u64)>,
 }
 
-/// Parses `pcap:PATH` (a bare path is accepted too).
-pub(crate) fn pcap_path(spec: &str, what: &str) -> anyhow::Result<PathBuf> {
-    match spec.split_once(':') {
-        Some(("pcap", p)) if !p.is_empty() => Ok(PathBuf::from(p)),
-        Some((kind, _)) if !kind.contains('/') => anyhow::bail!(
-            "{what} `{spec}`: unknown kind `{kind}` (offline mode takes pcap:PATH; live ports use --port)"
-        ),
-        _ => Ok(PathBuf::from(spec)),
+/// One record of the input: its captured bytes and its wire length, which the output
+/// record keeps (a snap-length capture stays one).
+#[derive(Debug, Default)]
+pub(crate) struct Pkt {
+    data: Vec<u8>,
+    orig_len: u32,
+}
+
+impl AsRef<[u8]> for Pkt {
+    fn as_ref(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl AsMut<[u8]> for Pkt {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+}
+
+/// The offline lines of the human summary (after the common ones).
+pub(crate) fn print_human(r: &OfflineReport) {
+    if r.clamped_timestamps > 0 {
+        eprintln!(
+            "clamped   {} input timestamps went backwards (taken as the latest time seen)",
+            r.clamped_timestamps
+        );
     }
 }
 
@@ -38,10 +57,11 @@ pub(crate) fn run(
 ) -> anyhow::Result<OfflineReport> {
     let mut reader = PcapReader::open(input)?;
     let mut writer = PcapWriter::create(output)?;
-    let mut first = Vec::new();
-    let first_ts = reader.next_into(&mut first)?;
+    let mut first = Pkt::default();
+    let first_ts = reader.next_into(&mut first.data)?;
+    first.orig_len = reader.last_orig_len();
     let mut cfg = cfg.clone();
-    let snapped = first_ts.is_some() && (first.len() as u32) < reader.last_orig_len();
+    let snapped = first_ts.is_some() && (first.data.len() as u32) < first.orig_len;
     if snapped && !cfg.snapped_frames {
         eprintln!(
             "note: {} is a snap-length capture (records shorter than their wire length): classifying on headers",
@@ -49,8 +69,8 @@ pub(crate) fn run(
         );
         cfg.snapped_frames = true;
     }
-    let mut s: Scheduler<Vec<u8>> = Scheduler::new(cfg.clone())?;
-    let mut pool: Vec<Vec<u8>> = Vec::with_capacity(1024);
+    let mut s: Scheduler<Pkt> = Scheduler::new(cfg.clone())?;
+    let mut pool: Vec<Pkt> = Vec::with_capacity(1024);
     let mut batch = Vec::with_capacity(cfg.max_tx_burst);
     let mut now = 0u64;
     let mut clamped = 0u64;
@@ -67,8 +87,11 @@ pub(crate) fn run(
             Some(p) => p,
             None => {
                 let mut buf = out.pool.pop().unwrap_or_default();
-                match reader.next_into(&mut buf)? {
-                    Some(ts) => (ts, buf),
+                match reader.next_into(&mut buf.data)? {
+                    Some(ts) => {
+                        buf.orig_len = reader.last_orig_len();
+                        (ts, buf)
+                    }
                     None => break,
                 }
             }
@@ -100,23 +123,23 @@ pub(crate) fn run(
 /// Where released packets go: the output file, then the buffer pool.
 struct Out<'a> {
     w: &'a mut PcapWriter,
-    pool: &'a mut Vec<Vec<u8>>,
-    batch: &'a mut Vec<Vec<u8>>,
+    pool: &'a mut Vec<Pkt>,
+    batch: &'a mut Vec<Pkt>,
     /// Ribosome mode: (split, whole) frames returned under the NF contract.
     ribosome: Option<(u64, u64)>,
 }
 
 impl Out<'_> {
-    fn drain(&mut self, s: &mut Scheduler<Vec<u8>>, now: u64) -> anyhow::Result<()> {
+    fn drain(&mut self, s: &mut Scheduler<Pkt>, now: u64) -> anyhow::Result<()> {
         while s.pop_tx_batch(self.batch) > 0 {
             for mut f in self.batch.drain(..) {
                 if let Some((split, whole)) = &mut self.ribosome {
-                    match ribosome_nfhost::apply_nf_contract(&mut f) {
+                    match ribosome_nfhost::apply_nf_contract(&mut f.data) {
                         ribosome_nfhost::FrameKind::Split { .. } => *split += 1,
                         ribosome_nfhost::FrameKind::Whole => *whole += 1,
                     }
                 }
-                self.w.write(now, &f)?;
+                self.w.write_snapped(now, &f.data, f.orig_len as usize)?;
                 self.pool.push(f);
             }
         }
@@ -127,7 +150,7 @@ impl Out<'_> {
     }
 }
 
-fn run_deadlines(s: &mut Scheduler<Vec<u8>>, until: u64, out: &mut Out<'_>) -> anyhow::Result<()> {
+fn run_deadlines(s: &mut Scheduler<Pkt>, until: u64, out: &mut Out<'_>) -> anyhow::Result<()> {
     while let Some(d) = s.next_deadline().filter(|&d| d <= until) {
         s.poll(d);
         out.drain(s, d)?;

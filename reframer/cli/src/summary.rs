@@ -1,9 +1,11 @@
 //! The end-of-run summary: a JSON object (`--summary-json`) and a human block on stderr.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
 use reframer_core::Stats;
+use reframer_io::outfile::AtomicFile;
 use serde_json::{json, Map, Value};
 
 /// Builds the summary object from (merged) scheduler counters.
@@ -46,11 +48,18 @@ fn round3(x: f64) -> f64 {
     (x * 1_000.0).round() / 1_000.0
 }
 
-/// Writes the summary to `path`.
-pub(crate) fn write_json(path: &Path, v: &Value) -> anyhow::Result<()> {
+/// Writes the summary into `file` (created before the run) and puts it in place.
+pub(crate) fn write_json(mut file: AtomicFile, v: &Value) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(v).expect("a JSON value always serialises");
-    std::fs::write(path, text + "\n")
+    let path = file.path().to_owned();
+    file.write_all((text + "\n").as_bytes())
+        .and_then(|()| file.commit())
         .with_context(|| format!("cannot write summary {}", path.display()))
+}
+
+/// Creates the summary file's temporary before the run, so a bad place fails first.
+pub(crate) fn create_json(path: &Path) -> anyhow::Result<AtomicFile> {
+    AtomicFile::create(path).with_context(|| format!("cannot create summary {}", path.display()))
 }
 
 /// A few lines for a person, on stderr.

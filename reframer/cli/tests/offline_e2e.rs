@@ -198,8 +198,13 @@ fn microsecond_input_and_config_file() {
 }
 
 fn fails_with(args: &[&str], needle: &str) {
+    fails_with_code(args, needle, 2);
+}
+
+/// Fails with exit `code` (2: usage or configuration, 1: runtime) and one line naming `needle`.
+fn fails_with_code(args: &[&str], needle: &str, code: i32) {
     let o = bin().args(args).output().unwrap();
-    assert!(!o.status.success(), "{args:?} should fail");
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {o:?}");
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
         e.contains(needle),
@@ -213,7 +218,7 @@ fn bad_input_flags_and_configs_get_one_clear_line() {
     let d = tmpdir("bad");
     let missing = d.join("missing.pcap");
     let out = d.join("o.pcap");
-    fails_with(
+    fails_with_code(
         &[
             "--input",
             missing.to_str().unwrap(),
@@ -221,10 +226,11 @@ fn bad_input_flags_and_configs_get_one_clear_line() {
             out.to_str().unwrap(),
         ],
         "missing.pcap",
+        1,
     );
     let junk = d.join("junk.pcap");
     std::fs::write(&junk, b"this is not a pcap at all").unwrap();
-    fails_with(
+    fails_with_code(
         &[
             "--input",
             junk.to_str().unwrap(),
@@ -232,12 +238,13 @@ fn bad_input_flags_and_configs_get_one_clear_line() {
             out.to_str().unwrap(),
         ],
         "bad magic",
+        1,
     );
     fails_with(
         &["--input", "tap:x", "--output", out.to_str().unwrap()],
         "unknown kind `tap`",
     );
-    fails_with(&["--max-burst", "0", "--check"], "max_burst");
+    fails_with(&["--max-burst", "0", "--check"], "--max-burst");
     fails_with(&["--priority", "loud", "--check"], "priority");
     fails_with(&["--delay-us=-3", "--check"], "delay_us");
     let cfg = d.join("bad.toml");

@@ -4,7 +4,7 @@
 //! Linear probing with backward-shift deletion (no tombstones). A moved slot that has packets
 //! buffered updates its window-ring entry, so the ring never points at the wrong flow.
 
-use crate::sys::{advise_huge_pages, prefetch};
+use crate::sys::{advise_huge_pages, prefetch, ZeroedTable};
 use crate::window_ring::WindowRing;
 use crate::wire::FlowKey;
 
@@ -52,7 +52,7 @@ pub(crate) enum Lookup {
 }
 
 pub(crate) struct FlowTable {
-    pub(crate) slots: Vec<FlowSlot>,
+    pub(crate) slots: ZeroedTable<FlowSlot>,
     mask: usize,
     len: usize,
     capacity: usize,
@@ -60,13 +60,25 @@ pub(crate) struct FlowTable {
 }
 
 impl FlowTable {
-    pub(crate) fn new(capacity: u32) -> Self {
+    /// Slots of a table tracking up to `capacity` flows: load factor <= 0.75 keeps
+    /// linear-probe chains short.
+    pub(crate) fn slots_for(capacity: u32) -> usize {
         let capacity = capacity as usize;
-        // Load factor <= 0.75 keeps linear-probe chains short.
-        let size = (capacity + capacity / 3).next_power_of_two().max(16);
-        let mut slots = Vec::with_capacity(size);
+        (capacity + capacity / 3).next_power_of_two().max(16)
+    }
+
+    /// Bytes [`Self::new`] allocates for `capacity`.
+    pub(crate) fn bytes_for(capacity: u32) -> u64 {
+        (Self::slots_for(capacity) * size_of::<FlowSlot>()) as u64
+    }
+
+    pub(crate) fn new(capacity: u32) -> Self {
+        let size = Self::slots_for(capacity);
+        let capacity = capacity as usize;
+        // All-zero slots are empty (`used = false`): zero pages from the OS, so a large table
+        // costs nothing until flows land in it.
+        let slots = ZeroedTable::new(size);
         advise_huge_pages(slots.as_ptr(), size * size_of::<FlowSlot>());
-        slots.resize(size, FlowSlot::EMPTY);
         Self {
             slots,
             mask: size - 1,

@@ -27,6 +27,11 @@ impl<P> PacketSlab<P> {
         }
     }
 
+    /// Bytes [`Self::new`] reserves for `cap` packets (the entries and the free list).
+    pub(crate) fn bytes_for(cap: u32) -> u64 {
+        u64::from(cap) * (size_of::<Entry<P>>() + size_of::<u32>()) as u64
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.used
     }

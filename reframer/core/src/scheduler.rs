@@ -99,7 +99,23 @@ fn flow_id(hash: u64) -> u64 {
 }
 
 impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
-    /// Builds a scheduler; every table is allocated here, none on the packet path.
+    /// Bytes of the tables [`Self::new`] allocates for `cfg` (flow table, window ring, packet
+    /// slab, output queue, burst buffer), from their real slot and entry sizes. Callers
+    /// check it against the memory they allow before building a scheduler.
+    pub fn memory_bytes(cfg: &Config) -> u64 {
+        FlowTable::bytes_for(cfg.flow_table_capacity)
+            + WindowRing::bytes_for(cfg.max_buffered_packets)
+            + PacketSlab::<P>::bytes_for(cfg.max_buffered_packets)
+            + Self::out_capacity(cfg) as u64 * size_of::<P>() as u64
+            + (cfg.max_burst as u64 + 1) * size_of::<P>() as u64
+    }
+
+    fn out_capacity(cfg: &Config) -> usize {
+        cfg.max_buffered_packets as usize + 1024
+    }
+
+    /// Builds a scheduler; every table is allocated here, none on the packet path. Large
+    /// tables are zero pages until used, so their cost follows the traffic, not the setting.
     pub fn new(cfg: Config) -> Result<Self, ConfigError> {
         cfg.validate()?;
         let burst_cap = cfg.max_burst as usize + 1;
@@ -107,7 +123,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             table: FlowTable::new(cfg.flow_table_capacity),
             slab: PacketSlab::new(cfg.max_buffered_packets),
             ring: WindowRing::new(cfg.max_buffered_packets),
-            out: VecDeque::with_capacity(cfg.max_buffered_packets as usize + 1024),
+            out: VecDeque::with_capacity(Self::out_capacity(&cfg)),
             bursts: VecDeque::with_capacity(1024),
             max_out: 2 * cfg.max_buffered_packets as usize + 4096,
             discarded: VecDeque::new(),

@@ -8,6 +8,7 @@
 //! the position of the window it opened and checks [`WindowRing::is_open`] before using it.
 
 use crate::flow_table::{FlowTable, NIL};
+use crate::sys::ZeroedTable;
 use crate::wire::FlowKey;
 
 /// One open window: a flow's queued packets and what release ordering needs.
@@ -43,7 +44,7 @@ const DEAD: Window = Window {
 };
 
 pub(crate) struct WindowRing {
-    buf: Vec<Window>,
+    buf: ZeroedTable<Window>,
     mask: usize,
     head: u32,
     tail: u32,
@@ -53,13 +54,23 @@ impl WindowRing {
     /// `live_max` bounds live windows (one per buffered flow); twice that leaves room for
     /// dead ones so compaction is rare and amortised O(1).
     pub(crate) fn new(live_max: u32) -> Self {
-        let size = (live_max as usize * 2).next_power_of_two().max(16);
+        let size = Self::windows_for(live_max);
         Self {
-            buf: vec![DEAD; size],
+            // Positions outside the live range are never read: zero pages, touched on use.
+            buf: ZeroedTable::new(size),
             mask: size - 1,
             head: 0,
             tail: 0,
         }
+    }
+
+    fn windows_for(live_max: u32) -> usize {
+        (live_max as usize * 2).next_power_of_two().max(16)
+    }
+
+    /// Bytes [`Self::new`] allocates for `live_max`.
+    pub(crate) fn bytes_for(live_max: u32) -> u64 {
+        (Self::windows_for(live_max) * size_of::<Window>()) as u64
     }
 
     fn len(&self) -> usize {

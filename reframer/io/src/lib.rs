@@ -7,6 +7,7 @@ pub mod afpacket;
 pub mod dpdk;
 pub mod frame;
 pub mod mem;
+pub mod outfile;
 pub mod pcap;
 pub mod port;
 mod sys;

@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::outfile::AtomicFile;
+
 /// Ethernet link type; the only one Reframer classifies.
 pub const LINKTYPE_ETHERNET: u32 = 1;
 /// Largest record accepted (jumbo frames and TSO-sized captures fit).
@@ -18,13 +20,16 @@ const MAGIC_PCAPNG: u32 = 0x0A0D_0D0A;
 /// A pcap problem, naming the file and where in it.
 #[derive(Debug, thiserror::Error)]
 pub enum PcapError {
-    /// Opening, reading or writing failed.
-    #[error("{path}: {source}")]
+    /// Opening, reading or writing failed. The OS error is part of the message (and not a
+    /// `source()`, so an error chain prints it once).
+    #[error("cannot {op} {path}: {error}")]
     Io {
+        /// What was being done: "open", "read", "create", "write".
+        op: &'static str,
         /// The file.
         path: PathBuf,
         /// The OS error.
-        source: io::Error,
+        error: io::Error,
     },
     /// The contents are not a pcap we can read.
     #[error("{path}: {why}")]
@@ -51,9 +56,10 @@ pub struct PcapReader {
 impl PcapReader {
     /// Opens and checks the global header.
     pub fn open(path: &Path) -> Result<Self, PcapError> {
-        let file = File::open(path).map_err(|source| PcapError::Io {
+        let file = File::open(path).map_err(|error| PcapError::Io {
+            op: "open",
             path: path.to_owned(),
-            source,
+            error,
         })?;
         let mut r = BufReader::with_capacity(1 << 20, file);
         let mut h = [0u8; 24];
@@ -119,9 +125,10 @@ impl PcapReader {
     /// ns, or `None` at a clean end of file.
     pub fn next_into(&mut self, buf: &mut Vec<u8>) -> Result<Option<u64>, PcapError> {
         let mut h = [0u8; 16];
-        let io_err = |path: &Path, source| PcapError::Io {
+        let io_err = |path: &Path, error| PcapError::Io {
+            op: "read",
             path: path.to_owned(),
-            source,
+            error,
         };
         match read_full(&mut self.r, &mut h) {
             Ok(false) => return Ok(None),
@@ -195,21 +202,25 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
     Ok(true)
 }
 
-/// Nanosecond pcap writer (Ethernet).
+/// Nanosecond pcap writer (Ethernet). The file is written under a temporary name and appears
+/// under its own only when [`PcapWriter::finish`] succeeds: a writer dropped unfinished (a
+/// failed run) leaves no partial file, and an existing file is replaced, never truncated.
 #[derive(Debug)]
 pub struct PcapWriter {
-    w: BufWriter<File>,
+    w: BufWriter<AtomicFile>,
     path: PathBuf,
 }
 
 impl PcapWriter {
-    /// Creates (truncates) `path` and writes the global header.
+    /// Creates the temporary file next to `path` (so an unwritable place fails here, before
+    /// any work) and writes the global header.
     pub fn create(path: &Path) -> Result<Self, PcapError> {
-        let err = |source| PcapError::Io {
+        let err = |op, error| PcapError::Io {
+            op,
             path: path.to_owned(),
-            source,
+            error,
         };
-        let file = File::create(path).map_err(err)?;
+        let file = AtomicFile::create(path).map_err(|e| err("create", e))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         let mut h = Vec::with_capacity(24);
         h.extend_from_slice(&MAGIC_NS.to_le_bytes());
@@ -219,7 +230,7 @@ impl PcapWriter {
         h.extend_from_slice(&0u32.to_le_bytes());
         h.extend_from_slice(&MAX_RECORD.to_le_bytes());
         h.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
-        w.write_all(&h).map_err(err)?;
+        w.write_all(&h).map_err(|e| err("write", e))?;
         Ok(Self {
             w,
             path: path.to_owned(),
@@ -248,18 +259,22 @@ impl PcapWriter {
         self.w
             .write_all(&h)
             .and_then(|()| self.w.write_all(&frame[..len as usize]))
-            .map_err(|source| PcapError::Io {
+            .map_err(|error| PcapError::Io {
+                op: "write",
                 path: self.path.clone(),
-                source,
+                error,
             })
     }
 
-    /// Flushes buffered records to the file.
-    pub fn finish(mut self) -> Result<(), PcapError> {
-        self.w.flush().map_err(|source| PcapError::Io {
+    /// Flushes the records and puts the file in place under its name.
+    pub fn finish(self) -> Result<(), PcapError> {
+        let err = |error| PcapError::Io {
+            op: "write",
             path: self.path.clone(),
-            source,
-        })
+            error,
+        };
+        let file = self.w.into_inner().map_err(|e| err(e.into_error()))?;
+        file.commit().map_err(err)
     }
 }
 
@@ -329,5 +344,56 @@ mod tests {
         assert!(e.contains("truncated in its header"), "{e}");
         assert!(PcapReader::open(&tmp("missing.pcap")).is_err());
         std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn snapped_records_keep_their_wire_length() {
+        let p = tmp("snap.pcap");
+        let mut w = PcapWriter::create(&p).unwrap();
+        w.write_snapped(5, &[7; 64], 1514).unwrap();
+        w.write(6, &[8; 60]).unwrap();
+        w.finish().unwrap();
+        let mut r = PcapReader::open(&p).unwrap();
+        let mut b = Vec::new();
+        r.next_into(&mut b).unwrap();
+        assert_eq!((b.len(), r.last_orig_len()), (64, 1514));
+        r.next_into(&mut b).unwrap();
+        assert_eq!((b.len(), r.last_orig_len()), (60, 60));
+        std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn an_unfinished_writer_leaves_the_old_file_alone() {
+        let p = tmp("keep.pcap");
+        std::fs::write(&p, b"precious").unwrap();
+        let mut w = PcapWriter::create(&p).unwrap();
+        w.write(1, &[0; 100]).unwrap();
+        drop(w);
+        assert_eq!(std::fs::read(&p).unwrap(), b"precious");
+        let mut w = PcapWriter::create(&p).unwrap();
+        w.write(1, &[0; 100]).unwrap();
+        w.finish().unwrap();
+        assert_eq!(std::fs::read(&p).unwrap().len(), 24 + 16 + 100);
+        std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn os_errors_are_told_once_with_the_file() {
+        let p = tmp("absent.pcap");
+        let e = PcapReader::open(&p).unwrap_err();
+        assert!(std::error::Error::source(&e).is_none());
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("cannot open ") && msg.contains("absent.pcap"),
+            "{msg}"
+        );
+        assert_eq!(msg.matches("No such file").count(), 1, "{msg}");
+        let e = PcapWriter::create(&tmp("no-dir/x.pcap"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("cannot create ") && e.contains("no-dir"),
+            "{e}"
+        );
     }
 }

@@ -195,6 +195,62 @@ impl Default for LiveConfig {
     }
 }
 
+impl LiveConfig {
+    /// Checks the section on its own, whatever the mode: the same checks [`LiveOptions::resolve`]
+    /// makes on it, so `--check` and an offline run refuse what a live run would.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for p in &self.ports {
+            p.parse::<PortSpec>().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(c) = &self.cores {
+            parse_core_list(c).map_err(|e| anyhow::anyhow!("[live] cores: {e}"))?;
+        }
+        if let Some(s) = self.duration_s {
+            positive_duration(s, "[live] duration_s")?;
+        }
+        self.checked().map(|_| ())
+    }
+
+    /// The per-section checks and the ring settings they yield.
+    fn checked(&self) -> anyhow::Result<(AfPacketOptions, XdpOptions)> {
+        if !(1..=1024).contains(&self.rx_burst) {
+            bail!("[live] rx_burst must be 1..=1024, got {}", self.rx_burst);
+        }
+        if !(64..=65_536).contains(&self.frame_bytes) {
+            bail!(
+                "[live] frame_bytes must be 64..=65536, got {}",
+                self.frame_bytes
+            );
+        }
+        if self.stats_interval_ms == 0 {
+            bail!("[live] stats_interval_ms must be > 0");
+        }
+        let afpacket = AfPacketOptions {
+            tpacket_v3: match self.afpacket.tpacket_version {
+                3 => true,
+                2 => false,
+                v => bail!("[live.afpacket] tpacket_version must be 2 or 3, got {v}"),
+            },
+            block_bytes: self.afpacket.block_bytes,
+            blocks: self.afpacket.blocks,
+            block_timeout_ms: self.afpacket.block_timeout_ms,
+            vnet_hdr: self.afpacket.vnet_hdr,
+        };
+        afpacket
+            .validate()
+            .map_err(|e| anyhow::anyhow!("[live.afpacket] {e}"))?;
+        Ok((afpacket, self.xdp.resolve()?))
+    }
+}
+
+fn positive_duration(s: f64, what: &str) -> anyhow::Result<Duration> {
+    if s.is_finite() && s > 0.0 {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        bail!("{what} must be a positive number of seconds, got {s}")
+    }
+}
+
 /// Resolved settings of one run.
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
@@ -257,28 +313,8 @@ impl LiveOptions {
         let duration = args
             .duration
             .or(cfg.duration_s)
-            .map(|s| {
-                if s.is_finite() && s > 0.0 {
-                    Ok(Duration::from_secs_f64(s))
-                } else {
-                    Err(anyhow::anyhow!(
-                        "--duration must be a positive number of seconds, got {s}"
-                    ))
-                }
-            })
+            .map(|s| positive_duration(s, "--duration"))
             .transpose()?;
-        if !(1..=1024).contains(&cfg.rx_burst) {
-            bail!("[live] rx_burst must be 1..=1024, got {}", cfg.rx_burst);
-        }
-        if !(64..=65_536).contains(&cfg.frame_bytes) {
-            bail!(
-                "[live] frame_bytes must be 64..=65536, got {}",
-                cfg.frame_bytes
-            );
-        }
-        if cfg.stats_interval_ms == 0 {
-            bail!("[live] stats_interval_ms must be > 0");
-        }
         let mut dpdk_args: Vec<String> = args
             .dpdk_args
             .as_ref()
@@ -286,20 +322,7 @@ impl LiveOptions {
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
         dpdk_args.extend(args.eal_args.iter().cloned());
-        let afpacket = AfPacketOptions {
-            tpacket_v3: match cfg.afpacket.tpacket_version {
-                3 => true,
-                2 => false,
-                v => bail!("[live.afpacket] tpacket_version must be 2 or 3, got {v}"),
-            },
-            block_bytes: cfg.afpacket.block_bytes,
-            blocks: cfg.afpacket.blocks,
-            block_timeout_ms: cfg.afpacket.block_timeout_ms,
-            vnet_hdr: cfg.afpacket.vnet_hdr,
-        };
-        afpacket
-            .validate()
-            .map_err(|e| anyhow::anyhow!("[live.afpacket] {e}"))?;
+        let (afpacket, xdp) = cfg.checked()?;
         Ok(Self {
             ports: [a, b],
             cores,
@@ -318,7 +341,7 @@ impl LiveOptions {
             stats_interval: Duration::from_millis(cfg.stats_interval_ms),
             drain_timeout: Duration::from_millis(cfg.drain_timeout_ms),
             afpacket,
-            xdp: cfg.xdp.resolve()?,
+            xdp,
             stats_line: !args.quiet_stats,
         })
     }
@@ -412,5 +435,27 @@ mod tests {
             let e = LiveOptions::resolve(&a, &c).unwrap_err().to_string();
             assert!(e.contains("vnet_hdr needs"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_section_alone_is_validated_like_a_live_run() {
+        let a = args(&["afpacket:a", "afpacket:b"]);
+        for bad in [
+            "rx_burst = 0",
+            "frame_bytes = 1",
+            "stats_interval_ms = 0",
+            "duration_s = -1.0",
+            "cores = \"x\"",
+            "ports = [\"foo:x\"]",
+            "[afpacket]\ntpacket_version = 1",
+            "[xdp]\nring = 100",
+        ] {
+            let c: LiveConfig = toml::from_str(bad).unwrap();
+            assert!(c.validate().is_err(), "{bad}");
+            if !bad.starts_with("ports") {
+                assert!(LiveOptions::resolve(&a, &c).is_err(), "{bad}");
+            }
+        }
+        LiveConfig::default().validate().unwrap();
     }
 }

@@ -11,19 +11,19 @@ use crate::summary;
 
 /// Runs the bump in the wire until SIGINT/SIGTERM or `--duration`, then prints the summary.
 pub(crate) fn run(
-    args: &LiveArgs,
-    cfg: &LiveConfig,
+    opts: &LiveOptions,
     sched: &reframer_core::Config,
     summary_json: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let opts = LiveOptions::resolve(args, cfg)?;
-    let report = reframer_live::run(&opts, sched)?;
+    // Created before the run, so an unwritable place fails before any traffic.
+    let summary = summary_json.map(summary::create_json).transpose()?;
+    let report = reframer_live::run(opts, sched)?;
     reframer_live::print_final(&report);
-    if let Some(p) = summary_json {
+    if let Some(f) = summary {
         let mut extra = serde_json::Map::new();
         extra.insert("live".into(), report.live_json());
         let v = summary::summary_json(&report.stats, report.elapsed.as_secs_f64(), extra);
-        summary::write_json(p, &v)?;
+        summary::write_json(f, &v)?;
     }
     Ok(())
 }

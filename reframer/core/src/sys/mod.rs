@@ -31,3 +31,84 @@ pub(crate) fn advise_huge_pages<T>(ptr: *const T, len_bytes: usize) {
         }
     }
 }
+
+/// Types whose all-zero bit pattern is a valid value, so a table of them can come from
+/// [`ZeroedTable`] (zero pages the OS hands out on first touch) instead of being written.
+///
+/// # Safety
+///
+/// Every field of the type must accept all-zero bytes (integers, `bool`, arrays of them).
+pub(crate) unsafe trait ZeroValid: Copy {}
+
+// SAFETY: `FlowSlot` is `repr(C)` of a `FlowKey` (byte arrays, integers, a `bool`) and integers,
+// a `bool` and a byte array: all-zero is `used = false`, an empty slot.
+unsafe impl ZeroValid for crate::flow_table::FlowSlot {}
+// SAFETY: `Window` holds integers and a `FlowKey` (byte arrays, integers, a `bool`); all-zero
+// is a window nobody reads (the ring only reads positions inside its live range, all written
+// by `push`).
+unsafe impl ZeroValid for crate::window_ring::Window {}
+
+/// A fixed-size table of `T` in its own anonymous mapping: the OS hands out zero pages on
+/// first touch, so a large table costs no time and no memory until it is used. (The global
+/// allocator cannot do this for 64-byte-aligned slots: it zeroes them by writing.)
+pub(crate) struct ZeroedTable<T: ZeroValid> {
+    ptr: std::ptr::NonNull<T>,
+    len: usize,
+}
+
+// SAFETY: the table owns its mapping exclusively, like a `Box<[T]>`; sending or sharing it is
+// sending or sharing plain `T` values.
+unsafe impl<T: ZeroValid + Send> Send for ZeroedTable<T> {}
+// SAFETY: as above; `&ZeroedTable` only gives `&[T]`.
+unsafe impl<T: ZeroValid + Sync> Sync for ZeroedTable<T> {}
+
+impl<T: ZeroValid> ZeroedTable<T> {
+    /// `len` all-zero entries. Aborts like `Vec` does if the mapping fails (callers check
+    /// the size against the memory they allow first).
+    pub(crate) fn new(len: usize) -> Self {
+        assert!(len > 0 && size_of::<T>() > 0, "tables are never empty");
+        assert!(align_of::<T>() <= 4096, "pages are 4 KiB aligned");
+        let layout = std::alloc::Layout::array::<T>(len).expect("table size fits in isize");
+        // SAFETY: an anonymous private mapping with no address hint touches no existing
+        // memory; the result is checked before use.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                layout.size(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        match std::ptr::NonNull::new(p.cast::<T>()) {
+            Some(ptr) if p != libc::MAP_FAILED => Self { ptr, len },
+            _ => std::alloc::handle_alloc_error(layout),
+        }
+    }
+}
+
+impl<T: ZeroValid> std::ops::Deref for ZeroedTable<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        // SAFETY: `ptr` maps `len` initialised `T`s (zero bytes are a valid `T` by the
+        // `ZeroValid` contract, later ones were written as `T`), page-aligned, owned by `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl<T: ZeroValid> std::ops::DerefMut for ZeroedTable<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl<T: ZeroValid> Drop for ZeroedTable<T> {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `new`; no reference outlives `self`.
+        unsafe {
+            libc::munmap(self.ptr.as_ptr().cast(), self.len * size_of::<T>());
+        }
+    }
+}
