@@ -24,6 +24,8 @@ const AGE_BUDGET_FULL: usize = 256;
 const ROUND_INDEX_LIMIT: u64 = 1 << 24;
 /// Largest priority value (40 bits).
 const PRIO_MAX: u64 = (1 << 40) - 1;
+/// Burst-list entries reserved up front (it grows with the TX queue if needed).
+const BURSTS_RESERVED: usize = 1024;
 /// Batch size for lookups with prefetch.
 const PREFETCH_BATCH: usize = 32;
 
@@ -108,6 +110,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             + PacketSlab::<P>::bytes_for(cfg.max_buffered_packets)
             + Self::out_capacity(cfg) as u64 * size_of::<P>() as u64
             + (cfg.max_burst as u64 + 1) * size_of::<P>() as u64
+            + BURSTS_RESERVED as u64 * size_of::<BurstInfo>() as u64
     }
 
     fn out_capacity(cfg: &Config) -> usize {
@@ -124,7 +127,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             slab: PacketSlab::new(cfg.max_buffered_packets),
             ring: WindowRing::new(cfg.max_buffered_packets),
             out: VecDeque::with_capacity(Self::out_capacity(&cfg)),
-            bursts: VecDeque::with_capacity(1024),
+            bursts: VecDeque::with_capacity(BURSTS_RESERVED),
             max_out: 2 * cfg.max_buffered_packets as usize + 4096,
             discarded: VecDeque::new(),
             round: Vec::with_capacity(64),

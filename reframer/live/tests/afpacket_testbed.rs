@@ -512,6 +512,43 @@ fn missing_interface_is_one_clear_error() {
     );
 }
 
+/// Usage and configuration errors exit 2 before any port opens; a port that cannot be opened
+/// is a runtime failure, exit 1. Each is one line naming the culprit.
+#[test]
+fn exit_codes_follow_the_convention() {
+    let dir = std::env::temp_dir().join(format!("rfl-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[live]\nrx_burst = 0\n").unwrap();
+    let ports = [
+        "--port",
+        "afpacket:rfl-nonexistent4",
+        "--port",
+        "afpacket:rfl-nonexistent5",
+    ];
+    let cases: [(Vec<&str>, i32, &str); 4] = [
+        (vec!["--no-such-flag"], 2, "--no-such-flag"),
+        (vec!["-c", bad.to_str().unwrap()], 2, "rx_burst"),
+        (vec!["--max-burst", "0"], 2, "max_burst"),
+        (vec![], 1, "rfl-nonexistent4"),
+    ];
+    for (extra, code, names) in cases {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer-live"))
+            .args(ports)
+            .args(&extra)
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{extra:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{extra:?}: {e}");
+        assert!(
+            e.starts_with("reframer-live: error: ") && e.contains(names),
+            "{extra:?}: {e}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn dpdk_and_xdp_ports_say_what_is_missing() {
     // Never a real interface name: this runs outside any test namespace.

@@ -27,17 +27,37 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match go(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print(); // --help, --version
+            return ExitCode::SUCCESS;
         }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad arguments");
+            return fail(2, first.trim_start_matches("error: "));
+        }
+    };
+    // Usage and configuration errors (exit 2) are all found before any port opens.
+    let (opts, sched) = match setup(&cli) {
+        Ok(v) => v,
+        Err(e) => return fail(2, format!("{e:#}")),
+    };
+    match go(&cli, &opts, &sched) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(1, format!("{e:#}")),
     }
 }
 
-fn go(cli: &Cli) -> anyhow::Result<()> {
+/// One line on stderr, the project's exit-code convention (2 usage/config, 1 runtime).
+fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
+    let msg = msg.to_string().replace('\n', " ");
+    eprintln!("reframer-live: error: {msg}");
+    ExitCode::from(code)
+}
+
+fn setup(cli: &Cli) -> anyhow::Result<(LiveOptions, reframer_core::Config)> {
     let cfg = match &cli.config {
         Some(p) => load_live_config(p)?,
         None => LiveConfig::default(),
@@ -50,7 +70,12 @@ fn go(cli: &Cli) -> anyhow::Result<()> {
     if let Some(b) = cli.max_burst {
         sched.max_burst = b;
     }
-    let report = run(&opts, &sched)?;
+    sched.validate()?;
+    Ok((opts, sched))
+}
+
+fn go(cli: &Cli, opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<()> {
+    let report = run(opts, sched)?;
     print_final(&report);
     if let Some(p) = &cli.summary_json {
         std::fs::write(p, serde_json::to_string_pretty(&report.summary_json())?)
