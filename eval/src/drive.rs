@@ -4,7 +4,7 @@
 
 use crate::trace::{Frame, Packet, Trace};
 use anyhow::{anyhow, Result};
-use reframer_core::{Config, Priority, Scheduler, Stats};
+use reframer_core::{BurstInfo, Config, Priority, Scheduler, Stats};
 
 /// The settings of the paper's experiments (reference §1.12): MAX_BURST 128, PRIO DELAY, first
 /// packet bypass, no compression. MAX_CAP is 1000 per core there; one instance here takes the
@@ -115,10 +115,52 @@ where
     F: FnMut(P, u64),
 {
     let mut out: Vec<P> = Vec::with_capacity(64);
-    let mut c = RunCounts::default();
-    let mut drain = |s: &mut Scheduler<P>, at: u64, c: &mut RunCounts| {
+    run_batched_with(s, trace, frames, batch, |s, at, c| {
         drain_released(s, at, &mut out, c, &mut sink)
-    };
+    })
+}
+
+/// [`run_batched`] with the output taken a burst at a time through the scheduler's burst
+/// API: `sink(packets, info, release_ns)` gets one flow's consecutive packets with its key and
+/// hash, so an NF can do its per-flow work once per burst. Same packets, same order.
+pub fn run_batched_bursts<P, I, F>(
+    s: &mut Scheduler<P>,
+    trace: &Trace,
+    frames: I,
+    batch: usize,
+    mut sink: F,
+) -> RunCounts
+where
+    P: Packet,
+    I: IntoIterator<Item = P>,
+    F: FnMut(&mut Vec<P>, BurstInfo, u64),
+{
+    let mut out: Vec<P> = Vec::with_capacity(256);
+    run_batched_with(s, trace, frames, batch, |s, at, c| {
+        while let Some(info) = s.pop_burst(&mut out) {
+            c.released += out.len() as u64;
+            sink(&mut out, info, at);
+            out.clear();
+        }
+        while s.pop_discarded().is_some() {
+            c.discarded += 1;
+        }
+    })
+}
+
+/// The loop both batched drivers share; `drain(s, now, counts)` takes what was released.
+fn run_batched_with<P, I>(
+    s: &mut Scheduler<P>,
+    trace: &Trace,
+    frames: I,
+    batch: usize,
+    mut drain: impl FnMut(&mut Scheduler<P>, u64, &mut RunCounts),
+) -> RunCounts
+where
+    P: Packet,
+    I: IntoIterator<Item = P>,
+{
+    let mut c = RunCounts::default();
     let mut it = frames.into_iter();
     let mut rx: Vec<P> = Vec::with_capacity(batch.max(1));
     loop {

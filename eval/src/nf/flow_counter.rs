@@ -57,6 +57,33 @@ impl FlowCounter {
         true
     }
 
+    /// Accounts `n` packets of one flow (`bytes` in all) with one table lookup, as `n` calls
+    /// of [`Self::count`] would (the first may miss the last-flow cache, the rest hit it).
+    pub fn count_burst(&mut self, k: &Key, n: u64, bytes: u64, now: u64) -> bool {
+        if n == 0 {
+            return true;
+        }
+        let hit_first = self.last == Some(*k);
+        let full = self.table.len() >= self.capacity;
+        let e = match self.table.get_mut(k) {
+            Some(e) => e,
+            None if full => {
+                self.table_full += n;
+                return false;
+            }
+            None => self.table.entry(*k).or_insert(FlowStats {
+                first_ns: now,
+                ..FlowStats::default()
+            }),
+        };
+        e.packets += n;
+        e.bytes += bytes;
+        e.last_ns = now;
+        self.cache_hits += n - 1 + u64::from(hit_first);
+        self.last = Some(*k);
+        true
+    }
+
     pub fn get(&self, k: &Key) -> Option<&FlowStats> {
         self.table.get(k)
     }
