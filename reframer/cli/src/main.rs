@@ -4,8 +4,10 @@
 
 mod config;
 mod demo;
+mod generate;
 mod live;
 mod offline;
+mod progress;
 mod summary;
 
 use std::path::PathBuf;
@@ -121,6 +123,9 @@ impl SchedFlags {
 enum Command {
     /// Run a self-contained demo on a synthetic many-flow trace (no files, no hardware).
     Demo(demo::DemoArgs),
+    /// Write the man pages or the shell completions (used to build the Debian package).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -141,6 +146,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if let Some(Command::Demo(a)) = &cli.command {
         return demo::run(a);
+    }
+    if let Some(Command::Generate(g)) = &cli.command {
+        return generate::run(g, <Cli as clap::CommandFactory>::command());
     }
     let mut file = match &cli.config {
         Some(p) => FileConfig::load(p)?,
@@ -177,7 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if cli.ribosome && core.tcp_ack_coalescing {
         anyhow::bail!("--ribosome cannot be combined with TCP ACK coalescing (a split header's trailer would read as payload)");
     }
-    let report = offline::run(&input, &output, &core, cli.ribosome)?;
+    let report = offline::run(&input, &output, &core, cli.ribosome, cli.quiet)?;
     if !cli.quiet {
         summary::print_human(&report.stats, report.elapsed_s);
     }

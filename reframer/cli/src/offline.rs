@@ -35,8 +35,10 @@ pub(crate) fn run(
     output: &Path,
     cfg: &Config,
     ribosome: bool,
+    quiet: bool,
 ) -> anyhow::Result<OfflineReport> {
     let mut reader = PcapReader::open(input)?;
+    let mut progress = crate::progress::Progress::for_input(input, quiet);
     let mut writer = PcapWriter::create(output)?;
     let mut first = Vec::new();
     let first_ts = reader.next_into(&mut first)?;
@@ -68,7 +70,10 @@ pub(crate) fn run(
             None => {
                 let mut buf = out.pool.pop().unwrap_or_default();
                 match reader.next_into(&mut buf)? {
-                    Some(ts) => (ts, buf),
+                    Some(ts) => {
+                        progress.packet(reader.bytes_read());
+                        (ts, buf)
+                    }
                     None => break,
                 }
             }
@@ -89,6 +94,7 @@ pub(crate) fn run(
     out.drain(&mut s, now)?;
     let ribosome = out.ribosome;
     writer.finish()?;
+    progress.finish();
     Ok(OfflineReport {
         stats: s.stats().clone(),
         elapsed_s: started.elapsed().as_secs_f64(),
