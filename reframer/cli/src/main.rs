@@ -4,9 +4,11 @@
 
 mod config;
 mod demo;
+mod generate;
 mod limits;
 mod live;
 mod offline;
+mod progress;
 mod summary;
 
 use std::io::Write;
@@ -132,6 +134,9 @@ impl SchedFlags {
 enum Command {
     /// Run a self-contained demo on a synthetic many-flow trace (no files, no hardware).
     Demo(demo::DemoArgs),
+    /// Write the man pages or the shell completions (used to build the Debian package).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// How a run fails, by the exit-code convention of every binary of the project.
@@ -326,6 +331,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     if let Some(Command::Demo(a)) = &cli.command {
         return demo::run(a);
     }
+    if let Some(Command::Generate(g)) = &cli.command {
+        return generate::run(g, <Cli as clap::CommandFactory>::command()).runtime();
+    }
     let plan = validate(cli).usage()?;
     if cli.check {
         eprintln!("config ok: {:?}", plan.core);
@@ -350,7 +358,7 @@ fn run_offline(cli: &Cli, core: &CoreConfig, input: &Path, output: &Path) -> any
         .as_deref()
         .map(summary::create_json)
         .transpose()?;
-    let report = offline::run(input, output, core, cli.ribosome)?;
+    let report = offline::run(input, output, core, cli.ribosome, cli.quiet)?;
     if !cli.quiet {
         summary::print_human(&report.stats, report.elapsed_s);
         offline::print_human(&report);

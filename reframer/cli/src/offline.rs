@@ -54,8 +54,10 @@ pub(crate) fn run(
     output: &Path,
     cfg: &Config,
     ribosome: bool,
+    quiet: bool,
 ) -> anyhow::Result<OfflineReport> {
     let mut reader = PcapReader::open(input)?;
+    let mut progress = crate::progress::Progress::for_input(input, quiet);
     let mut writer = PcapWriter::create(output)?;
     let mut first = Pkt::default();
     let first_ts = reader.next_into(&mut first.data)?;
@@ -90,6 +92,7 @@ pub(crate) fn run(
                 match reader.next_into(&mut buf.data)? {
                     Some(ts) => {
                         buf.orig_len = reader.last_orig_len();
+                        progress.packet(reader.bytes_read());
                         (ts, buf)
                     }
                     None => break,
@@ -112,6 +115,7 @@ pub(crate) fn run(
     out.drain(&mut s, now)?;
     let ribosome = out.ribosome;
     writer.finish()?;
+    progress.finish();
     Ok(OfflineReport {
         stats: s.stats().clone(),
         elapsed_s: started.elapsed().as_secs_f64(),

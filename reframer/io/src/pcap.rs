@@ -116,6 +116,12 @@ impl PcapReader {
         self.last_orig_len
     }
 
+    /// Bytes of the file consumed so far (global header and every record read); equals the
+    /// file size once the last record has been read.
+    pub fn bytes_read(&self) -> u64 {
+        self.offset
+    }
+
     /// True for a nanosecond-resolution capture.
     pub fn is_nanosecond(&self) -> bool {
         self.nanos
@@ -301,6 +307,23 @@ mod tests {
         assert_eq!(r.next_into(&mut b).unwrap(), Some(2_000_000_000));
         assert_eq!(b.len(), 70);
         assert_eq!(r.next_into(&mut b).unwrap(), None);
+        std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn bytes_read_counts_header_and_records_up_to_the_file_size() {
+        let p = tmp("bytes.pcap");
+        let mut w = PcapWriter::create(&p).unwrap();
+        w.write(1, &[1, 2, 3]).unwrap();
+        w.write(2, &[4; 70]).unwrap();
+        w.finish().unwrap();
+        let mut r = PcapReader::open(&p).unwrap();
+        assert_eq!(r.bytes_read(), 24);
+        let mut b = Vec::new();
+        r.next_into(&mut b).unwrap();
+        assert_eq!(r.bytes_read(), 24 + 16 + 3);
+        while r.next_into(&mut b).unwrap().is_some() {}
+        assert_eq!(r.bytes_read(), std::fs::metadata(&p).unwrap().len());
         std::fs::remove_file(p).unwrap();
     }
 

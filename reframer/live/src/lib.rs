@@ -11,6 +11,7 @@
 mod cores;
 #[cfg(feature = "dpdk")]
 mod dpdk;
+mod metrics;
 mod monitor;
 mod options;
 mod ports;
@@ -29,6 +30,7 @@ use std::{
 
 use anyhow::Context;
 pub use cores::parse_core_list;
+pub use metrics::WorkerDetail;
 pub use options::{
     load_live_config, AfPacketConfig, LiveArgs, LiveConfig, LiveOptions, Passthrough,
 };
@@ -84,6 +86,19 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
     };
     let stop = Arc::new(AtomicBool::new(false));
     let gauges: Vec<Arc<WorkerGauges>> = (0..workers).map(|_| Arc::default()).collect();
+    let _metrics = opts
+        .metrics_listen
+        .map(|addr| {
+            metrics::MetricsServer::start(
+                addr,
+                metrics::MetricsSource {
+                    gauges: gauges.clone(),
+                    ports: [opts.ports[0].to_string(), opts.ports[1].to_string()],
+                    started: Instant::now(),
+                },
+            )
+        })
+        .transpose()?;
     let mut threads = Vec::with_capacity(workers);
     for (w, pair) in handles.into_iter().enumerate() {
         let core = opts.cores.as_ref().map(|c| c[w]);

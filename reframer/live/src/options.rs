@@ -1,7 +1,7 @@
 //! What the live mode is told: command-line flags ([`LiveArgs`], flattened into the main CLI),
 //! the `[live]` TOML section ([`LiveConfig`]), and their merge ([`LiveOptions`]); flags win.
 
-use std::{path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -51,6 +51,9 @@ pub struct LiveArgs {
     /// No 1 s stats line on stderr.
     #[arg(long)]
     pub quiet_stats: bool,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics (off by default; e.g. 127.0.0.1:9900).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<SocketAddr>,
     /// EAL arguments after `--` (appended to --dpdk-args), e.g. `-- --no-huge -l 0 --vdev=...`.
     #[arg(last = true, value_name = "EAL_ARGS")]
     pub eal_args: Vec<String>,
@@ -159,6 +162,8 @@ pub struct LiveConfig {
     pub passthrough: Passthrough,
     /// EAL arguments, as `--dpdk-args`.
     pub dpdk_args: Option<String>,
+    /// Prometheus `/metrics` address, as `--metrics-listen` (`"127.0.0.1:9900"`).
+    pub metrics_listen: Option<String>,
     /// Frames per RX burst.
     pub rx_burst: usize,
     /// Frame buffer size in bytes; larger received frames are dropped and counted (oversize).
@@ -184,6 +189,7 @@ impl Default for LiveConfig {
             stats_csv: None,
             passthrough: Passthrough::None,
             dpdk_args: None,
+            metrics_listen: None,
             rx_burst: 64,
             frame_bytes: 2048,
             idle_spin_us: 200,
@@ -282,6 +288,8 @@ pub struct LiveOptions {
     pub xdp: XdpOptions,
     /// Print the periodic stats line.
     pub stats_line: bool,
+    /// Serve `/metrics` here.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl LiveOptions {
@@ -343,6 +351,13 @@ impl LiveOptions {
             afpacket,
             xdp,
             stats_line: !args.quiet_stats,
+            metrics_listen: match (args.metrics_listen, &cfg.metrics_listen) {
+                (Some(a), _) => Some(a),
+                (None, Some(s)) => Some(s.parse().map_err(|_| {
+                    anyhow::anyhow!("[live] metrics_listen must be ADDR:PORT (e.g. \"127.0.0.1:9900\"), got `{s}`")
+                })?),
+                (None, None) => None,
+            },
         })
     }
 

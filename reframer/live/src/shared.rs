@@ -1,7 +1,12 @@
 //! Counters each worker publishes for the monitor thread (relaxed atomics, written by one
 //! worker, summed by the monitor once per interval).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{
+    atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
+    Mutex,
+};
+
+use crate::metrics::WorkerDetail;
 
 /// One worker's published counters (both directions together).
 #[derive(Debug, Default)]
@@ -28,6 +33,10 @@ pub struct WorkerGauges {
     pub oversize: AtomicU64,
     /// Frames with a checksum left to offload by the sender.
     pub csum_partial: AtomicU64,
+    /// Set when `/metrics` is served: the worker then refreshes `detail` every 250 ms.
+    pub(crate) detail_on: AtomicBool,
+    /// Per-port counters and scheduler stats for `/metrics` (only the scraper waits on it).
+    pub(crate) detail: Mutex<Option<Box<WorkerDetail>>>,
 }
 
 /// A plain copy of [`WorkerGauges`] summed over workers.

@@ -13,7 +13,11 @@ use std::{
 use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::{now_ns, Frame, FramePool, Poller, Port, PortCounters};
 
-use crate::{options::Passthrough, shared::WorkerGauges};
+use crate::{
+    metrics::{WorkerDetail, DETAIL_EVERY_NS},
+    options::Passthrough,
+    shared::WorkerGauges,
+};
 
 /// One direction: frames read on `rx` go, scheduled or not, to `tx`.
 struct Direction {
@@ -106,6 +110,7 @@ pub fn run_worker(
     let mut ready = [0u64; 8];
     let mut last_work = now_ns();
     let mut last_publish = 0u64;
+    let mut last_detail = 0u64;
 
     while !stop.load(Relaxed) {
         let mut work = 0usize;
@@ -127,6 +132,10 @@ pub fn run_worker(
         if now - last_publish > 20_000_000 {
             publish(&dirs, &mut ports, gauges);
             last_publish = now;
+            if gauges.detail_on.load(Relaxed) && now - last_detail > DETAIL_EVERY_NS {
+                publish_detail(&dirs, &mut ports, gauges);
+                last_detail = now;
+            }
         }
         if work > 0 {
             last_work = now;
@@ -185,6 +194,9 @@ pub fn run_worker(
         .map(|d| (d.pending.len() + d.sched.as_ref().map_or(0, |s| s.tx_pending())) as u64)
         .sum();
     publish(&dirs, &mut ports, gauges);
+    if gauges.detail_on.load(Relaxed) {
+        publish_detail(&dirs, &mut ports, gauges);
+    }
     let mut stats = Stats::default();
     for d in &dirs {
         if let Some(s) = &d.sched {
@@ -247,4 +259,21 @@ fn publish(dirs: &[Direction; 2], ports: &mut [Box<dyn Port>; 2], g: &WorkerGaug
     g.bursts.store(bursts, Relaxed);
     g.drops
         .store(drops + port_drops + a.rx_oversize + b.rx_oversize, Relaxed);
+}
+
+/// Per-port counters and merged scheduler stats for `/metrics`.
+fn publish_detail(dirs: &[Direction; 2], ports: &mut [Box<dyn Port>; 2], g: &WorkerGauges) {
+    let mut stats = Stats::default();
+    for d in dirs {
+        if let Some(s) = &d.sched {
+            stats.merge(s.stats());
+        }
+    }
+    let detail = Box::new(WorkerDetail {
+        ports: [ports[0].counters(), ports[1].counters()],
+        stats,
+    });
+    if let Ok(mut slot) = g.detail.lock() {
+        *slot = Some(detail);
+    }
 }
