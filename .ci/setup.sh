@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(pkg-config clang libclang-dev libdpdk-dev librdmacm-dev libibverbs-dev m4
       iproute2 ethtool iperf3 tcpdump tshark valgrind python3 python3-venv
-      prometheus)
+      prometheus python3-scapy)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,14 +1,8 @@
 #!/usr/bin/env bash
-# Ribosome extras. scapy (Debian python3-scapy, GPL, used only as an external test tool) is the
-# independent ICRC oracle; install it, then rerun the oracle tests with it required (in the
-# workspace run it is optional, since that part runs before this one on a fresh machine).
+# Ribosome extras. The ICRC oracle (scapy, Debian python3-scapy, GPL, used only as an external
+# test tool) is installed by .ci/setup.sh, and its tests run (required, under CI=true) in the
+# workspace test part.
 set -euo pipefail
-if ! dpkg-query -W -f='${Status}' python3-scapy 2>/dev/null | grep -q "install ok installed"; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-scapy
-fi
-RIBOSOME_REQUIRE_SCAPY=1 cargo nextest run --release --locked -p ribosome-wire --test icrc_oracle
 
 # Fuzz smoke of every ribosome-wire parser (nightly only; the corpus is replayed on stable by
 # ribosome/wire/tests/corpus_replay.rs in the main tests). New inputs go to a temp dir.

@@ -97,12 +97,14 @@ fn pcap_path(tag: &str) -> PathBuf {
     std::env::temp_dir().join(format!("ribosome-icrc-{tag}-{}.pcap", std::process::id()))
 }
 
+/// A missing oracle fails under CI (`CI=true`, where `.ci/setup.sh` installs it) or when
+/// `required_by` is set; a developer's run without it skips and says so.
 fn tool_missing(tool: &str, required_by: &str) {
     assert!(
-        std::env::var_os(required_by).is_none(),
-        "{tool} is required when {required_by} is set"
+        std::env::var_os(required_by).is_none() && std::env::var("CI").as_deref() != Ok("true"),
+        "{tool} is required under CI=true or when {required_by} is set"
     );
-    eprintln!("SKIPPED: {tool} not installed; this check runs in CI");
+    eprintln!("SKIPPED: {tool} not installed (a developer's run; CI fails instead)");
 }
 
 #[test]
