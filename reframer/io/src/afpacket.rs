@@ -27,11 +27,20 @@ pub struct AfPacketOptions {
     pub vnet_hdr: bool,
 }
 
+/// Largest RX ring one socket may ask for: the kernel pins it, one per port and worker.
+pub const MAX_RING_BYTES: u64 = 1 << 30;
+
 impl AfPacketOptions {
     /// Checks the ring settings; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         if !self.block_bytes.is_power_of_two() || self.block_bytes < 4096 || self.blocks == 0 {
             return Err("block_bytes must be a power of two >= 4096 and blocks >= 1".into());
+        }
+        let ring = u64::from(self.block_bytes) * u64::from(self.blocks);
+        if ring > MAX_RING_BYTES {
+            return Err(format!(
+                "block_bytes x blocks = {ring} bytes per socket; at most {MAX_RING_BYTES} (1 GiB)"
+            ));
         }
         if self.vnet_hdr && (!self.tpacket_v3 || self.block_bytes < 1 << 17) {
             return Err(
@@ -183,5 +192,29 @@ impl Port for AfPacketPort {
     fn counters(&mut self) -> PortCounters {
         self.counters.rx_dropped += self.sock.take_kernel_drops();
         self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_settings_are_bounded_and_named() {
+        assert!(AfPacketOptions::default().validate().is_ok());
+        let huge = AfPacketOptions {
+            blocks: 1 << 20,
+            ..AfPacketOptions::default()
+        };
+        let e = huge.validate().unwrap_err();
+        assert!(
+            e.contains("block_bytes x blocks") && e.contains("1 GiB"),
+            "{e}"
+        );
+        let odd = AfPacketOptions {
+            block_bytes: 5000,
+            ..AfPacketOptions::default()
+        };
+        assert!(odd.validate().unwrap_err().contains("block_bytes"));
     }
 }
