@@ -258,7 +258,7 @@ fn run_variant(cfg: &Config, ops: &[Op], batched: bool, bursts: bool) -> Vec<(u3
     let mut out = Vec::new();
     let mut now = 0u64;
     let mut next_id = 0u32;
-    let mut drain = |s: &mut Scheduler<Vec<u8>>, now: u64, out: &mut Vec<(u32, u64)>| {
+    let drain = |s: &mut Scheduler<Vec<u8>>, now: u64, out: &mut Vec<(u32, u64)>| {
         let mut b = Vec::new();
         if bursts {
             loop {
