@@ -212,7 +212,15 @@ fn bad_eal_arguments_are_one_clear_error() {
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
     let last = e.lines().last().unwrap_or_default();
-    assert!(last.starts_with("error: ") && last.contains("EAL"), "{e}");
+    assert!(
+        last.starts_with("reframer-live: error: ") && last.contains("EAL"),
+        "{e}"
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "EAL refusing its arguments is a runtime failure"
+    );
 }
 
 #[test]
@@ -232,7 +240,7 @@ fn unknown_dpdk_port_names_the_port() {
     let e = String::from_utf8_lossy(&o.stderr);
     let last = e.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("error: ") && last.contains("dpdk:nope0"),
+        last.starts_with("reframer-live: error: ") && last.contains("dpdk:nope0"),
         "{e}"
     );
 }

@@ -67,6 +67,8 @@ pub(crate) struct Testbed {
     children: Vec<Child>,
     /// The last reframer started here ran on xdp ports.
     xdp_ports: std::cell::Cell<bool>,
+    /// ... on DPDK's net_af_packet PMD.
+    pmd_ports: std::cell::Cell<bool>,
 }
 
 impl Testbed {
@@ -88,6 +90,7 @@ impl Testbed {
             dir,
             children: Vec::new(),
             xdp_ports: std::cell::Cell::new(false),
+            pmd_ports: std::cell::Cell::new(false),
         };
         for n in [&tb.client, &tb.mid, &tb.server] {
             sh(&["ip", "netns", "add", n]);
@@ -204,6 +207,7 @@ impl Testbed {
         };
         Links {
             xdp: self.xdp_ports.get(),
+            pmd_hides_ring_drops: self.pmd_ports.get(),
             client: get(&self.client, &self.c0),
             m0: get(&self.mid, &self.m0),
             m1: get(&self.mid, &self.m1),
@@ -266,6 +270,8 @@ impl Testbed {
     /// Starts reframer-live in mid on the given ports.
     pub(crate) fn start_reframer_on(&self, ports: &[String; 2], extra: &[&str]) -> Reframer {
         self.xdp_ports.set(ports[0].starts_with("xdp:"));
+        self.pmd_ports
+            .set(ports[0].starts_with("dpdk:net_af_packet"));
         let json = self.dir.join("summary.json");
         let mut c = self.cmd(&self.mid, env!("CARGO_BIN_EXE_reframer-live"));
         c.args(["--port", &ports[0], "--port", &ports[1]])
@@ -321,6 +327,10 @@ pub(crate) struct LinkStats {
 pub(crate) struct Links {
     /// mid's ports are AF_XDP sockets (an XDP program on the veths).
     pub(crate) xdp: bool,
+    /// mid's ports are DPDK net_af_packet devices: DPDK 22.11's PMD does not report its own
+    /// kernel ring's drops, so the frames a veth delivered that the PMD never handed us are
+    /// counted from the veth side.
+    pub(crate) pmd_hides_ring_drops: bool,
     pub(crate) client: LinkStats,
     pub(crate) m0: LinkStats,
     pub(crate) m1: LinkStats,
@@ -338,6 +348,7 @@ impl Links {
         };
         Self {
             xdp: self.xdp,
+            pmd_hides_ring_drops: self.pmd_hides_ring_drops,
             client: d(self.client, before.client),
             m0: d(self.m0, before.m0),
             m1: d(self.m1, before.m1),
