@@ -88,7 +88,7 @@ run_case "xdp, window 0" "${XP[@]}" --delay-us 0
 run_case "xdp, window 64us" "${XP[@]}" --delay-us 64
 KINDS=("afpacket v3" "afpacket v2" "xdp")
 if [ "${#FEAT[@]}" -gt 0 ]; then
-  EAL="--no-huge --no-pci --no-shconf -m 256 -l 0 --no-telemetry --log-level=warning --vdev=net_af_packet0,iface=${P}m0 --vdev=net_af_packet1,iface=${P}m1"
+  EAL="--no-huge --no-pci --no-shconf -m 256 -l 0 --no-telemetry --log-level=warning --vdev=net_af_packet0,iface=${P}m0,framecnt=8192 --vdev=net_af_packet1,iface=${P}m1,framecnt=8192"
   DP=(--port dpdk:net_af_packet0 --port dpdk:net_af_packet1 --dpdk-args "$EAL")
   run_case "dpdk net_af_packet, window 0" "${DP[@]}" --delay-us 0
   run_case "dpdk net_af_packet, window 64us" "${DP[@]}" --delay-us 64
