@@ -42,6 +42,20 @@ pub struct BurstInfo {
     pub len: u32,
 }
 
+/// A burst waiting in the TX queue, as [`Scheduler::peek_bursts`] shows it: enough to
+/// prefetch an NF's state for it. Kept small (the key is read from the burst's first packet
+/// only when [`Scheduler::pop_burst`] hands it out), so callers that never use bursts pay
+/// one 12-byte entry per burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BurstHint {
+    /// As [`BurstInfo::hash`].
+    pub hash: u32,
+    /// Packets of this burst still in the TX queue.
+    pub len: u32,
+    /// The burst's 5-tuple is known (false: one passed-through packet with no readable key).
+    pub keyed: bool,
+}
+
 /// A closed window waiting in the current round (its fields stay in the ring until emitted).
 #[derive(Clone, Copy)]
 struct RoundItem {
@@ -58,7 +72,7 @@ pub struct Scheduler<P> {
     ring: WindowRing,
     out: VecDeque<P>,
     /// Burst boundaries of `out`: the lengths add up to `out.len()`.
-    bursts: VecDeque<BurstInfo>,
+    bursts: VecDeque<BurstHint>,
     max_out: usize,
     discarded: VecDeque<P>,
     round: Vec<RoundItem>,
@@ -110,7 +124,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             + PacketSlab::<P>::bytes_for(cfg.max_buffered_packets)
             + Self::out_capacity(cfg) as u64 * size_of::<P>() as u64
             + (cfg.max_burst as u64 + 1) * size_of::<P>() as u64
-            + BURSTS_RESERVED as u64 * size_of::<BurstInfo>() as u64
+            + BURSTS_RESERVED as u64 * size_of::<BurstHint>() as u64
     }
 
     fn out_capacity(cfg: &Config) -> usize {
@@ -205,13 +219,28 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// [`Self::pop_tx_batch`] would hand out; the two may be mixed.
     pub fn pop_burst(&mut self, out: &mut Vec<P>) -> Option<BurstInfo> {
         let b = self.bursts.pop_front()?;
+        let start = out.len();
         out.extend(self.out.drain(..b.len as usize));
-        Some(b)
+        // One parse per burst, not per packet: the windows stay small (see `BurstHint`).
+        let key = match out
+            .get(start)
+            .filter(|_| b.keyed)
+            .map(|p| self.classify(p.as_ref()))
+        {
+            Some(Parsed::Flow(info)) => Some(info.key),
+            Some(Parsed::Bypass { key, .. }) => key,
+            None => None,
+        };
+        Some(BurstInfo {
+            key,
+            hash: b.hash,
+            len: b.len,
+        })
     }
 
     /// The bursts waiting to be handed out, next first: an NF can prefetch its state for
     /// burst i+1 while it works on burst i.
-    pub fn peek_bursts(&self) -> impl Iterator<Item = &BurstInfo> + '_ {
+    pub fn peek_bursts(&self) -> impl Iterator<Item = &BurstHint> + '_ {
         self.bursts.iter()
     }
 
@@ -373,7 +402,6 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 sent,
                 tag: s.tag,
                 first_seen: s.first_seen,
-                key: s.key,
             };
             let pos = self.ring.push(w, &mut self.table);
             self.table.slots[slot as usize].ring_pos = pos;
@@ -391,24 +419,16 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     fn bypass(&mut self, pkt: P, reason: BypassReason, key: Option<(&FlowKey, u64)>) {
         self.stats.bypassed.add(reason, 1);
         if self.emit(pkt, key.map(|(_, h)| flow_id(h))) {
-            self.note_burst(key.map(|(k, _)| *k), key.map_or(0, |(_, h)| h as u32), 1);
+            self.note_burst(key.is_some(), key.map_or(0, |(_, h)| h as u32), 1);
         }
     }
 
-    /// Adds `len` packets just emitted to the burst list, joining the previous burst when it
-    /// is of the same flow (a passed-through packet right after its flow's window).
+    /// Adds `len` packets just emitted to the burst list.
     #[inline]
-    fn note_burst(&mut self, key: Option<FlowKey>, hash: u32, len: u32) {
-        if len == 0 {
-            return;
+    fn note_burst(&mut self, keyed: bool, hash: u32, len: u32) {
+        if len > 0 {
+            self.bursts.push_back(BurstHint { hash, len, keyed });
         }
-        if let Some(last) = self.bursts.back_mut() {
-            if key.is_some() && last.key == key {
-                last.len += len;
-                return;
-            }
-        }
-        self.bursts.push_back(BurstInfo { key, hash, len });
     }
 
     /// Queues a released packet for TX; false when the TX queue was full (dropped, counted).
@@ -519,7 +539,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     fn emit_burst(&mut self, item: RoundItem, now: u64) {
         let w = self.ring.get(item.pos);
-        let (head, count, tag, key) = (w.head, w.count, w.tag, w.key);
+        let (head, count, tag) = (w.head, w.count, w.tag);
         self.stats.flushes.add(item.reason, 1);
         self.stats.bursts += 1;
         let id = Some(u64::from(tag));
@@ -532,7 +552,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 sent += u32::from(self.emit(pkt, id));
                 idx = next;
             }
-            self.note_burst(Some(key), tag, sent);
+            self.note_burst(true, tag, sent);
             return;
         }
         let mut burst = std::mem::take(&mut self.burst);
@@ -556,7 +576,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             sent += u32::from(self.emit(pkt, id));
         }
         self.burst = burst;
-        self.note_burst(Some(key), tag, sent);
+        self.note_burst(true, tag, sent);
     }
 
     #[inline]

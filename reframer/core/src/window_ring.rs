@@ -9,7 +9,6 @@
 
 use crate::flow_table::{FlowTable, NIL};
 use crate::sys::ZeroedTable;
-use crate::wire::FlowKey;
 
 /// One open window: a flow's queued packets and what release ordering needs.
 #[derive(Clone, Copy, Debug)]
@@ -26,9 +25,6 @@ pub(crate) struct Window {
     /// The flow's hash tag (locality accounting) and first-seen time (coarse ms).
     pub(crate) tag: u32,
     pub(crate) first_seen: u32,
-    /// The flow's 5-tuple, copied while its table line is hot, so a released burst can name
-    /// its flow without touching the table again.
-    pub(crate) key: FlowKey,
 }
 
 const DEAD: Window = Window {
@@ -40,7 +36,6 @@ const DEAD: Window = Window {
     sent: 0,
     tag: 0,
     first_seen: 0,
-    key: FlowKey::ZERO,
 };
 
 pub(crate) struct WindowRing {

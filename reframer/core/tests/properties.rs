@@ -266,7 +266,12 @@ fn run_variant(cfg: &Config, ops: &[Op], batched: bool, bursts: bool) -> Vec<(u3
                 let Some(info) = s.pop_burst(&mut b) else {
                     break;
                 };
-                assert_eq!(peeked, Some(info), "peek shows the next burst");
+                let peeked = peeked.expect("peek shows the next burst");
+                assert_eq!(
+                    (peeked.hash, peeked.len, peeked.keyed),
+                    (info.hash, info.len, info.key.is_some()),
+                    "peek shows the next burst"
+                );
                 assert_eq!(b.len(), info.len as usize);
                 for f in &b {
                     let key = match reframer_core::wire::parse(f) {

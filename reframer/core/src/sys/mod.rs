@@ -43,8 +43,7 @@ pub(crate) unsafe trait ZeroValid: Copy {}
 // SAFETY: `FlowSlot` is `repr(C)` of a `FlowKey` (byte arrays, integers, a `bool`) and integers,
 // a `bool` and a byte array: all-zero is `used = false`, an empty slot.
 unsafe impl ZeroValid for crate::flow_table::FlowSlot {}
-// SAFETY: `Window` holds integers and a `FlowKey` (byte arrays, integers, a `bool`); all-zero
-// is a window nobody reads (the ring only reads positions inside its live range, all written
+// SAFETY: `Window` holds only integers; all-zero is a window nobody reads (the ring only reads positions inside its live range, all written
 // by `push`).
 unsafe impl ZeroValid for crate::window_ring::Window {}
 

@@ -44,9 +44,24 @@ pub(crate) fn parse_ipv4(frame: &[u8], off: usize, snapped: bool) -> Parsed {
         return Parsed::bypass(BypassReason::Malformed);
     }
     let end = off + total;
+    // A frame cut short of its IP length is read as a snap-length capture would be, then
+    // passed through (with its key when the bytes present hold it).
     if frame.len() < end && !snapped {
-        return truncated(parse_ipv4(frame, off, true));
+        return ipv4_cut(frame, h, off, ihl, end);
     }
+    ipv4_l4(frame, h, off, ihl, end)
+}
+
+/// [`parse_ipv4`] of a frame cut short of its IP length (off the hot path).
+#[cold]
+#[inline(never)]
+fn ipv4_cut(frame: &[u8], h: &[u8], off: usize, ihl: usize, end: usize) -> Parsed {
+    truncated(ipv4_l4(frame, h, off, ihl, end))
+}
+
+/// The part of [`parse_ipv4`] after the header checks (`h` is the 20-byte header at `off`).
+#[inline(always)]
+fn ipv4_l4(frame: &[u8], h: &[u8], off: usize, ihl: usize, end: usize) -> Parsed {
     let avail = end.min(frame.len());
     let proto = h[9];
     let frag = u16::from_be_bytes([h[6], h[7]]);
@@ -89,9 +104,22 @@ pub(crate) fn parse_ipv6(frame: &[u8], off: usize, snapped: bool) -> Parsed {
         return Parsed::bypass(BypassReason::Malformed);
     }
     if frame.len() < end && !snapped {
-        return truncated(parse_ipv6(frame, off, true));
+        return ipv6_cut(frame, h, off, end);
     }
-    let frame = &frame[..end.min(frame.len())];
+    ipv6_l4(&frame[..end.min(frame.len())], h, off, end)
+}
+
+/// [`parse_ipv6`] of a frame cut short of its IP length (off the hot path).
+#[cold]
+#[inline(never)]
+fn ipv6_cut(frame: &[u8], h: &[u8], off: usize, end: usize) -> Parsed {
+    truncated(ipv6_l4(frame, h, off, end))
+}
+
+/// The part of [`parse_ipv6`] after the header checks: the extension-header walk and L4.
+/// `frame` is cut at the datagram's end; `h` is the 40-byte header at `off`.
+#[inline(always)]
+fn ipv6_l4(frame: &[u8], h: &[u8], off: usize, end: usize) -> Parsed {
     let mut src = [0u8; 16];
     let mut dst = [0u8; 16];
     src.copy_from_slice(&h[8..24]);

@@ -15,17 +15,17 @@ pub(crate) fn parse(
     l3: usize,
     l4: usize,
     proto: u8,
-    key: impl FnOnce(u16, u16) -> FlowKey,
+    key: impl Fn(u16, u16) -> FlowKey,
 ) -> Parsed {
     let (Some(sport), Some(dport)) = (be16(ip, l4), be16(ip, l4 + 2)) else {
         return Parsed::bypass(BypassReason::Truncated);
     };
-    let key = key(sport, dport);
     // From here on the 5-tuple is known: a frame that is still passed through carries it, so
     // the scheduler releases its flow's queue before it (it never overtakes its own flow).
+    // Built only where it is returned: the hot path makes it once.
     let bypass = |reason| Parsed::Bypass {
         reason,
-        key: Some(key),
+        key: Some(key(sport, dport)),
     };
     let (hdr_len, flags) = if proto == PROTO_TCP {
         let Some(h) = ip.get(l4..l4 + TCP_MIN) else {
@@ -59,7 +59,7 @@ pub(crate) fn parse(
         return bypass(BypassReason::Malformed);
     };
     Parsed::Flow(FlowInfo {
-        key,
+        key: key(sport, dport),
         l3_off,
         l4_off,
         payload_len,
