@@ -48,7 +48,7 @@ fn man_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<()> {
         let mut out = Vec::new();
         clap_mangen::Man::new(page).render(&mut out)?;
         std::fs::write(&path, out).with_context(|| format!("{}", path.display()))?;
-        println!("{}", path.display());
+        reframer_io::outln!("{}", path.display());
         Ok(())
     };
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -63,7 +63,7 @@ fn completions(mut cmd: clap::Command, dir: &Path) -> anyhow::Result<()> {
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
         let path = clap_complete::generate_to(shell, &mut cmd, "reframer", dir)
             .with_context(|| format!("{}: {shell} completions", dir.display()))?;
-        println!("{}", path.display());
+        reframer_io::outln!("{}", path.display());
     }
     Ok(())
 }

@@ -4,28 +4,7 @@
 use anyhow::bail;
 use reframer_core::{Config, Scheduler};
 
-/// Never more than this, whatever the machine.
-pub(crate) const HARD_MAX_BYTES: u64 = 16 << 30;
-
-/// The allowed bytes and how that bound was found: half of MemTotal, at most
-/// [`HARD_MAX_BYTES`] (which is also the bound where /proc/meminfo cannot be read).
-pub(crate) fn memory_limit() -> (u64, String) {
-    match mem_total() {
-        Some(t) if t / 2 < HARD_MAX_BYTES => (t / 2, format!("half of MemTotal {}", gib(t))),
-        _ => (HARD_MAX_BYTES, "the hard maximum".to_owned()),
-    }
-}
-
-fn mem_total() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-pub(crate) fn gib(bytes: u64) -> String {
-    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
-}
+use reframer_io::cli::{gib, memory_limit};
 
 /// Refuses `bytes` for `what` (a sentence naming the settings) above the limit.
 pub(crate) fn check_memory(what: &str, bytes: u64) -> anyhow::Result<()> {
@@ -78,6 +57,7 @@ pub(crate) fn check_scheduler_memory(cfg: &Config, s: &Schedulers) -> anyhow::Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reframer_io::cli::HARD_MAX_BYTES;
 
     #[test]
     fn the_limit_is_bounded_and_tables_past_it_are_refused() {

@@ -11,11 +11,10 @@ mod offline;
 mod progress;
 mod summary;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
 use clap::{Args, Parser, Subcommand};
 use reframer_core::{Config as CoreConfig, MAX_BURST_LIMIT, MAX_TABLE_LIMIT};
@@ -189,8 +188,7 @@ fn main() -> ExitCode {
         // The reader of our stdout is gone (`reframer demo | head -1`): nothing left to say.
         return ExitCode::SUCCESS;
     }
-    eprintln!("reframer: error: {e:#}");
-    ExitCode::from(code)
+    reframer_io::cli::fail("reframer", code, format!("{e:#}"))
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -200,13 +198,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Writes `text` to stdout; a closed stdout is an error (a quiet one: see `main`), not a panic.
-pub(crate) fn print_stdout(text: &str) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("cannot write to stdout")
-        .runtime()
+/// Writes `text` to stdout; a closed stdout ends the program quietly (status 0), not a panic.
+pub(crate) fn print_stdout(text: &str) {
+    reframer_io::out!("{text}");
+    reframer_io::cli::flush_stdout();
 }
 
 /// What a validated command line asks for.
@@ -326,7 +321,8 @@ fn refuse_live_flags(l: &live::LiveArgs) -> anyhow::Result<()> {
 
 fn run(cli: &Cli) -> Result<(), Failure> {
     if cli.print_default_config {
-        return print_stdout(config::DEFAULT_CONFIG);
+        print_stdout(config::DEFAULT_CONFIG);
+        return Ok(());
     }
     if let Some(Command::Demo(a)) = &cli.command {
         return demo::run(a);

@@ -325,7 +325,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 if let Some(key) = key {
                     self.stats.locality_in.observe(flow_id(hash));
                     self.release_flow_of(&key, hash, now);
-                    self.bypass(pkt, reason, Some((&key, hash)));
+                    self.bypass(pkt, reason, Some(hash));
                 } else {
                     self.stats.locality_in.observe_unkeyed();
                     self.bypass(pkt, reason, None);
@@ -347,14 +347,14 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                         s.first_seen = coarse(now);
                         if self.cfg.first_packet_bypass {
                             s.sent = 1;
-                            self.bypass(pkt, BypassReason::FirstPacket, Some((&info.key, hash)));
+                            self.bypass(pkt, BypassReason::FirstPacket, Some(hash));
                             return;
                         }
                         i
                     }
                     Lookup::Full => {
                         // Not in the table, so nothing of this flow is queued.
-                        self.bypass(pkt, BypassReason::TableFull, Some((&info.key, hash)));
+                        self.bypass(pkt, BypassReason::TableFull, Some(hash));
                         return;
                     }
                 };
@@ -363,7 +363,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 s.sent = s.sent.saturating_add(1);
                 if self.cfg.bypass_syn && info.is_syn() {
                     self.release_slot_if_open(slot, now);
-                    self.bypass(pkt, BypassReason::Syn, Some((&info.key, hash)));
+                    self.bypass(pkt, BypassReason::Syn, Some(hash));
                     return;
                 }
                 self.enqueue(slot, pkt, now);
@@ -416,10 +416,10 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
     }
 
-    fn bypass(&mut self, pkt: P, reason: BypassReason, key: Option<(&FlowKey, u64)>) {
+    fn bypass(&mut self, pkt: P, reason: BypassReason, hash: Option<u64>) {
         self.stats.bypassed.add(reason, 1);
-        if self.emit(pkt, key.map(|(_, h)| flow_id(h))) {
-            self.note_burst(key.is_some(), key.map_or(0, |(_, h)| h as u32), 1);
+        if self.emit(pkt, hash.map(flow_id)) {
+            self.note_burst(hash.is_some(), hash.map_or(0, |h| h as u32), 1);
         }
     }
 

@@ -3,6 +3,7 @@
 //! in-memory port. Also the epoll/timerfd [`Poller`] an idle worker sleeps on.
 
 pub mod afpacket;
+pub mod cli;
 #[cfg(feature = "dpdk")]
 pub mod dpdk;
 pub mod frame;

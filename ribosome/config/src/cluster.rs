@@ -76,11 +76,4 @@ pub fn section<T: DeserializeOwned>(
         })
 }
 
-/// `text` with line breaks folded into spaces (error messages are one line).
-pub fn one_line(text: &str) -> String {
-    text.trim()
-        .split(['\n', '\r'])
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use reframer_io::cli::one_line;

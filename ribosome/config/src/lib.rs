@@ -15,4 +15,6 @@ pub mod size;
 pub mod testcases;
 
 pub use cluster::ConfigError;
+/// `print!`/`println!` that end quietly on a closed stdout (shared with every binary).
+pub use reframer_io::{out, outln};
 pub use servers::{ServerEntry, Servers};

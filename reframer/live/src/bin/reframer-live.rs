@@ -52,9 +52,7 @@ fn main() -> ExitCode {
 
 /// One line on stderr, the project's exit-code convention (2 usage/config, 1 runtime).
 fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
-    let msg = msg.to_string().replace('\n', " ");
-    eprintln!("reframer-live: error: {msg}");
-    ExitCode::from(code)
+    reframer_io::cli::fail("reframer-live", code, msg)
 }
 
 fn setup(cli: &Cli) -> anyhow::Result<(LiveOptions, reframer_core::Config)> {
