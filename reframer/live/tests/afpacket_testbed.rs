@@ -533,11 +533,17 @@ fn exit_codes_follow_the_convention() {
         "--port",
         "afpacket:rfl-nonexistent5",
     ];
-    let cases: [(Vec<&str>, i32, &str); 4] = [
+    let cases: [(Vec<&str>, i32, &str); 5] = [
         (vec!["--no-such-flag"], 2, "--no-such-flag"),
         (vec!["-c", bad.to_str().unwrap()], 2, "rx_burst"),
         (vec!["--max-burst", "0"], 2, "max_burst"),
         (vec![], 1, "rfl-nonexistent4"),
+        // An unwritable summary is found before any port opens.
+        (
+            vec!["--summary-json", "/nonexistent-rfl/s.json"],
+            1,
+            "--summary-json",
+        ),
     ];
     for (extra, code, names) in cases {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer-live"))

@@ -5,6 +5,7 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::Parser;
+use reframer_io::outfile::AtomicFile;
 use reframer_live::{load_live_config, print_final, run, LiveArgs, LiveConfig, LiveOptions};
 
 #[derive(Debug, Parser)]
@@ -73,11 +74,21 @@ fn setup(cli: &Cli) -> anyhow::Result<(LiveOptions, reframer_core::Config)> {
 }
 
 fn go(cli: &Cli, opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<()> {
+    // Created before the ports open (an unwritable place fails first), renamed into place
+    // only once complete, as every output of the project.
+    let name = |p: &std::path::Path| format!("--summary-json {}", p.display());
+    let summary = cli
+        .summary_json
+        .as_deref()
+        .map(|p| AtomicFile::create(p).map_err(|e| anyhow::anyhow!("{}: {e}", name(p))))
+        .transpose()?;
     let report = run(opts, sched)?;
     print_final(&report);
-    if let Some(p) = &cli.summary_json {
-        std::fs::write(p, serde_json::to_string_pretty(&report.summary_json())?)
-            .map_err(|e| anyhow::anyhow!("--summary-json {}: {e}", p.display()))?;
+    if let Some(mut f) = summary {
+        let p = f.path().to_owned();
+        serde_json::to_writer_pretty(&mut f, &report.summary_json())?;
+        f.commit()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", name(&p)))?;
     }
     Ok(())
 }
