@@ -12,7 +12,7 @@ use crate::ack_coalesce::Coalescer;
 use crate::config::{Config, ConfigError, Priority};
 use crate::flow_table::{FlowTable, Lookup};
 use crate::packet_slab::PacketSlab;
-use crate::stats::{BypassReason, DropReason, FlushReason, Stats};
+use crate::stats::{BypassReason, DropReason, FlushReason, HoldBuffer, Stats};
 use crate::window_ring::{Window, WindowRing};
 use crate::wire::{self, FlowKey, Parsed};
 
@@ -85,10 +85,9 @@ pub struct Scheduler<P> {
     timeout_coarse: u32,
     /// Time up to which the sweep has been paid for.
     age_clock_ns: u64,
-    /// `(hold ns, packets)` not yet in the histogram: equal consecutive holds (every
-    /// deadline-released single-packet window holds exactly `delay`) cost one record. Flushed
-    /// before every public call returns, so `stats()` is always exact.
-    hold_run: (u64, u64),
+    /// Hold times not yet in the histogram; flushed before every public call returns, so
+    /// `stats()` is always exact.
+    holds: HoldBuffer,
     stats: Stats,
 }
 
@@ -152,10 +151,15 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             buffered_flows: 0,
             timeout_coarse: coarse(cfg.flow_timeout_ns).max(1),
             age_clock_ns: 0,
-            hold_run: (0, 0),
+            holds: HoldBuffer::default(),
             stats: Stats::default(),
             cfg,
         })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn ring(&self) -> &WindowRing {
+        &self.ring
     }
 
     /// The settings in force.
@@ -544,6 +548,22 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.stats.bursts += 1;
         let id = Some(u64::from(tag));
         let mut idx = head;
+        if !self.cfg.tcp_ack_coalescing && self.out.len() + count as usize <= self.max_out {
+            // The common case: the whole burst fits the TX queue, so its accounting is one
+            // step (one SLF run, one counter update), not one per packet.
+            self.stats
+                .locality_out
+                .observe_run(u64::from(tag), u64::from(count));
+            self.stats.packets_out += u64::from(count);
+            for _ in 0..count {
+                let (pkt, next, enq) = self.slab.take(idx);
+                self.record_hold(now.saturating_sub(enq));
+                self.out.push_back(pkt);
+                idx = next;
+            }
+            self.note_burst(true, tag, count);
+            return;
+        }
         if !self.cfg.tcp_ack_coalescing {
             let mut sent = 0;
             for _ in 0..count {
@@ -581,20 +601,12 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     #[inline]
     fn record_hold(&mut self, ns: u64) {
-        if ns == self.hold_run.0 {
-            self.hold_run.1 += 1;
-        } else {
-            self.flush_hold_run();
-            self.hold_run = (ns, 1);
-        }
+        self.holds.record(ns, &mut self.stats);
     }
 
+    #[inline]
     fn flush_hold_run(&mut self) {
-        let (ns, n) = self.hold_run;
-        if n > 0 {
-            self.stats.record_hold_n(ns, n);
-            self.hold_run.1 = 0;
-        }
+        self.holds.flush(&mut self.stats);
     }
 
     /// Sweeps the table at a pace that visits every slot twice per `flow_timeout`, so the

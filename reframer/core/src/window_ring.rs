@@ -38,11 +38,19 @@ const DEAD: Window = Window {
     first_seen: 0,
 };
 
+/// Windows the ring starts with; it doubles (up to its bound) when more are live at once.
+const START_WINDOWS: usize = 1024;
+
 pub(crate) struct WindowRing {
     buf: ZeroedTable<Window>,
+    /// Positions map to `pos & mask`: the part of `buf` in use, a power of two. Starting small
+    /// keeps the part the tail sweeps through cache-resident (the whole bound is megabytes,
+    /// and a ring that cycles through all of it writes a cold line every few windows).
     mask: usize,
     head: u32,
     tail: u32,
+    /// Windows not yet closed.
+    live: usize,
 }
 
 impl WindowRing {
@@ -53,9 +61,10 @@ impl WindowRing {
         Self {
             // Positions outside the live range are never read: zero pages, touched on use.
             buf: ZeroedTable::new(size),
-            mask: size - 1,
+            mask: size.min(START_WINDOWS) - 1,
             head: 0,
             tail: 0,
+            live: 0,
         }
     }
 
@@ -95,15 +104,38 @@ impl WindowRing {
         (self.head != self.tail).then_some(self.head)
     }
 
-    /// Appends a window; compacts first when full. Returns its position.
+    /// Appends a window; when the part in use is full, compacts it (at most half live) or
+    /// doubles it first. Returns its position.
     pub(crate) fn push(&mut self, w: Window, table: &mut FlowTable) -> u32 {
-        if self.len() == self.buf.len() {
-            self.compact(table);
+        if self.len() == self.mask + 1 {
+            if self.live * 2 > self.mask + 1 && self.mask + 1 < self.buf.len() {
+                self.grow();
+            } else {
+                self.compact(table);
+            }
         }
         let pos = self.tail;
         *self.get_mut(pos) = w;
         self.tail = self.tail.wrapping_add(1);
+        self.live += 1;
         pos
+    }
+
+    /// Doubles the part in use. Positions stay as they are (flows keep theirs); each entry of
+    /// the range moves to where the wider mask puts it, which is its old index or that plus
+    /// the old size: the new half is unused, so no move overwrites an entry still to move.
+    fn grow(&mut self) {
+        let old = self.mask;
+        let new = old * 2 + 1;
+        let mut p = self.head;
+        while p != self.tail {
+            let (from, to) = (p as usize & old, p as usize & new);
+            if from != to {
+                self.buf[to] = self.buf[from];
+            }
+            p = p.wrapping_add(1);
+        }
+        self.mask = new;
     }
 
     /// Closes the window at `pos`. Its fields stay readable until the next `push` (the
@@ -111,6 +143,7 @@ impl WindowRing {
     #[inline]
     pub(crate) fn close(&mut self, pos: u32) {
         self.get_mut(pos).slot = NIL;
+        self.live -= 1;
         while self.head != self.tail && self.buf[self.head as usize & self.mask].slot == NIL {
             self.head = self.head.wrapping_add(1);
         }
@@ -135,5 +168,74 @@ impl WindowRing {
             p = p.wrapping_add(1);
         }
         self.tail = write;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use crate::frames::FrameSpec;
+    use crate::{Config, Scheduler};
+
+    fn frame(flow: u32, id: u32) -> Vec<u8> {
+        let src = IpAddr::V4(Ipv4Addr::from(0x0A00_0000 | (flow >> 8)));
+        let dst = IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9));
+        let mut f = FrameSpec::udp(src, dst, 1000 + (flow & 0xFF) as u16, 80, 16).build();
+        f[6..10].copy_from_slice(&id.to_be_bytes());
+        f
+    }
+
+    /// Thousands of windows open at once make the ring double several times while early
+    /// closes leave dead entries inside it; releases keep window order throughout, and a
+    /// second wave exercises compaction at the grown size.
+    #[test]
+    fn growing_and_compacting_keep_window_order() {
+        let cfg = Config {
+            delay_ns: 1_000_000,
+            max_burst: 1,
+            flow_table_capacity: 20_000,
+            first_packet_bypass: false,
+            ..Config::default()
+        };
+        let mut s: Scheduler<Vec<u8>> = Scheduler::new(cfg).expect("config");
+        let mut expected = Vec::new();
+        let mut late = Vec::new();
+        let mut id = 0;
+        for wave in 0..2u32 {
+            let base = u64::from(wave) * 10_000_000;
+            for f in 0..5_000u32 {
+                let flow = wave * 5_000 + f;
+                let now = base + u64::from(f) * 10;
+                s.push(frame(flow, id), now);
+                if f % 7 == 0 {
+                    // A second packet closes the window at once (max_burst 1): a dead entry.
+                    s.push(frame(flow, id + 1), now);
+                    expected.extend([id, id + 1]);
+                    id += 2;
+                } else {
+                    late.push(id);
+                    id += 1;
+                }
+            }
+            s.poll(base + 5_000_000);
+            expected.append(&mut late);
+        }
+        assert!(
+            s.ring().mask + 1 >= 8192,
+            "ring grew to {}",
+            s.ring().mask + 1
+        );
+        let mut out = Vec::new();
+        let mut batch = Vec::new();
+        while s.pop_tx_batch(&mut batch) > 0 {
+            out.extend(
+                batch
+                    .drain(..)
+                    .map(|f| u32::from_be_bytes([f[6], f[7], f[8], f[9]])),
+            );
+        }
+        assert_eq!(out, expected);
+        assert_eq!(s.ring().live, 0);
     }
 }
