@@ -2,6 +2,10 @@
 //! key only) measured in the same run. Uniform random interleaving over N flows (the worst
 //! case for the flow table), T = 64 µs, virtual clock at 10 Mpps, batches of 32.
 //!
+//! Packets are `Vec<u8>` (24-byte handles) and, next to them, 8-byte handles (one pointer,
+//! what a DPDK mbuf pointer is), so what the scheduler's own queues cost in moving handles
+//! shows.
+//!
 //! `cargo bench -p reframer-core --bench scheduler [-- --quick]`
 
 /// CPU time this thread has run, ns (from the scheduler's own accounting). On a shared or
@@ -54,15 +58,58 @@ fn template() -> Vec<u8> {
     FrameSpec::udp(ip(1), ip(2), 1, 80, 18).build()
 }
 
-fn baseline(seq: &[u32], pool: &mut Vec<Vec<u8>>) -> f64 {
+/// Frame bytes behind one pointer.
+struct Buf {
+    len: usize,
+    data: [u8; 64],
+}
+
+/// An 8-byte packet handle.
+struct Handle(Box<Buf>);
+
+impl AsRef<[u8]> for Handle {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.data[..self.0.len]
+    }
+}
+
+impl AsMut<[u8]> for Handle {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.0.data[..self.0.len]
+    }
+}
+
+/// A packet type the bench can make from the template frame.
+trait BenchPacket: AsRef<[u8]> + AsMut<[u8]> + Sized {
+    fn make() -> Self;
+}
+
+impl BenchPacket for Vec<u8> {
+    fn make() -> Self {
+        template()
+    }
+}
+
+impl BenchPacket for Handle {
+    fn make() -> Self {
+        let t = template();
+        let mut data = [0; 64];
+        data[..t.len()].copy_from_slice(&t);
+        Self(Box::new(Buf { len: t.len(), data }))
+    }
+}
+
+const _: () = assert!(size_of::<Handle>() == 8);
+
+fn baseline<P: BenchPacket>(seq: &[u32], pool: &mut Vec<P>) -> f64 {
     let t = Cpu::start();
     let mut acc = 0u64;
     for chunk in seq.chunks(BATCH) {
-        let mut bufs: [Option<Vec<u8>>; BATCH] = Default::default();
+        let mut bufs: [Option<P>; BATCH] = Default::default();
         for (b, &f) in bufs.iter_mut().zip(chunk) {
             let mut v = pool.pop().expect("pool");
-            stamp(&mut v, f);
-            if let Parsed::Flow(i) = wire::parse(&v) {
+            stamp(v.as_mut(), f);
+            if let Parsed::Flow(i) = wire::parse(v.as_ref()) {
                 acc = acc.wrapping_add(i.key.hash64());
             }
             *b = Some(v);
@@ -73,10 +120,10 @@ fn baseline(seq: &[u32], pool: &mut Vec<Vec<u8>>) -> f64 {
     t.ns() / seq.len() as f64
 }
 
-fn scheduled(
-    s: &mut Scheduler<Vec<u8>>,
+fn scheduled<P: BenchPacket>(
+    s: &mut Scheduler<P>,
     seq: &[u32],
-    pool: &mut Vec<Vec<u8>>,
+    pool: &mut Vec<P>,
     now: &mut u64,
 ) -> f64 {
     let mut out = Vec::with_capacity(BATCH);
@@ -85,7 +132,7 @@ fn scheduled(
     for chunk in seq.chunks(BATCH) {
         for &f in chunk {
             let mut v = pool.pop().expect("pool");
-            stamp(&mut v, f);
+            stamp(v.as_mut(), f);
             batch.push(v);
         }
         s.push_batch(batch.drain(..), *now);
@@ -123,8 +170,8 @@ fn main() {
     );
     println!("times are this thread's CPU time (/proc/thread-self/schedstat), so other processes' turns on the core are excluded");
     println!("uniform: every packet from a random flow (worst case); elephants: 20 flows carry 70% of packets\n");
-    println!("| traffic | flows | pass-through ns/pkt (Mpps) | scheduler ns/pkt (Mpps) | ratio | SLF in -> out |");
-    println!("|---|---|---|---|---|---|");
+    println!("| traffic | flows | pass-through ns/pkt (Mpps) | scheduler, Vec<u8> ns/pkt (Mpps) | added ns | scheduler, 8-B handle ns/pkt (Mpps) | added ns | SLF in -> out |");
+    println!("|---|---|---|---|---|---|---|---|");
     let runs: Vec<(&str, u32)> = ["uniform", "elephants"]
         .iter()
         .flat_map(|&t| sizes.iter().map(move |&f| (t, f)))
@@ -146,28 +193,54 @@ fn main() {
             flow_table_capacity: flows + flows / 4,
             ..Config::default()
         };
-        let mut s: Scheduler<Vec<u8>> = Scheduler::new(cfg).expect("config");
-        let mut pool: Vec<Vec<u8>> = (0..cfg_pool()).map(|_| template()).collect();
-        let mut now = 0;
-        // Warm-up: every flow gets its entry (first packets bypass), pages touched.
-        let warm: Vec<u32> = (0..flows).collect();
-        scheduled(&mut s, &warm, &mut pool, &mut now);
-        let (mut b, mut r) = (Vec::new(), Vec::new());
+        let mut vecs = Run::<Vec<u8>>::new(&cfg, flows);
+        let mut handles = Run::<Handle>::new(&cfg, flows);
+        let (mut b, mut r, mut h) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..reps {
-            b.push(baseline(&seq, &mut pool));
-            r.push(scheduled(&mut s, &seq, &mut pool, &mut now));
+            b.push(baseline(&seq, &mut vecs.pool));
+            r.push(vecs.run(&seq));
+            h.push(handles.run(&seq));
         }
-        let (b, r) = (median(b), median(r));
-        let st = s.stats();
+        let (b, r, h) = (median(b), median(r), median(h));
+        let st = vecs.s.stats();
         println!(
-            "| {traffic} | {flows} | {b:.1} ({:.1}) | {r:.1} ({:.1}) | {:.2}x | {:.3} -> {:.3} |",
+            "| {traffic} | {flows} | {b:.1} ({:.1}) | {r:.1} ({:.1}) | {:.1} | {h:.1} ({:.1}) | {:.1} | {:.3} -> {:.3} |",
             1e3 / b,
             1e3 / r,
-            r / b,
+            r - b,
+            1e3 / h,
+            h - b,
             st.locality_in.slf(),
             st.locality_out.slf()
         );
         assert_eq!(st.dropped_total(), 0);
+        assert_eq!(handles.s.stats().dropped_total(), 0);
+        assert_eq!(st.packets_out, handles.s.stats().packets_out);
+    }
+}
+
+/// One scheduler with its buffer pool and virtual clock.
+struct Run<P> {
+    s: Scheduler<P>,
+    pool: Vec<P>,
+    now: u64,
+}
+
+impl<P: BenchPacket> Run<P> {
+    fn new(cfg: &Config, flows: u32) -> Self {
+        let mut run = Self {
+            s: Scheduler::new(cfg.clone()).expect("config"),
+            pool: (0..cfg_pool()).map(|_| P::make()).collect(),
+            now: 0,
+        };
+        // Warm-up: every flow gets its entry (first packets bypass), pages touched.
+        let warm: Vec<u32> = (0..flows).collect();
+        run.run(&warm);
+        run
+    }
+
+    fn run(&mut self, seq: &[u32]) -> f64 {
+        scheduled(&mut self.s, seq, &mut self.pool, &mut self.now)
     }
 }
 
