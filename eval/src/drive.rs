@@ -121,8 +121,9 @@ where
 }
 
 /// [`run_batched`] with the output taken a burst at a time through the scheduler's burst
-/// API: `sink(packets, info, release_ns)` gets one flow's consecutive packets with its key and
-/// hash, so an NF can do its per-flow work once per burst. Same packets, same order.
+/// API: `sink(packets, info, next_hash, release_ns)` gets one flow's consecutive packets with
+/// its key and hash, so an NF can do its per-flow work once per burst, and the next burst's
+/// flow hash (if one is waiting), so it can prefetch that flow's state meanwhile. Same packets, same order.
 pub fn run_batched_bursts<P, I, F>(
     s: &mut Scheduler<P>,
     trace: &Trace,
@@ -133,13 +134,15 @@ pub fn run_batched_bursts<P, I, F>(
 where
     P: Packet,
     I: IntoIterator<Item = P>,
-    F: FnMut(&mut Vec<P>, BurstInfo, u64),
+    F: FnMut(&mut Vec<P>, BurstInfo, Option<u32>, u64),
 {
     let mut out: Vec<P> = Vec::with_capacity(256);
     run_batched_with(s, trace, frames, batch, |s, at, c| {
         while let Some(info) = s.pop_burst(&mut out) {
             c.released += out.len() as u64;
-            sink(&mut out, info, at);
+            // The next burst's flow hash, for prefetching its state (`peek_bursts`).
+            let next = s.peek_bursts().next().map(|h| h.hash);
+            sink(&mut out, info, next, at);
             out.clear();
         }
         while s.pop_discarded().is_some() {

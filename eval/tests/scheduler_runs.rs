@@ -49,7 +49,8 @@ fn batched_driver_and_fused_chain_deliver_everything() {
     let t = small_trace();
     let frames: Vec<Frame> = (0..t.pkts.len()).map(|i| t.frame(i)).collect();
     let cap = t.flows.len() * 2;
-    let (_, order) = in_chain::fused(&t, &frames, cap, 64).unwrap();
+    use in_chain::Kind;
+    let (_, order) = in_chain::fused(Kind::Paper, &t, &frames, cap, 64).unwrap();
     let mut sorted = order.clone();
     sorted.sort_unstable();
     assert_eq!(
@@ -59,6 +60,17 @@ fn batched_driver_and_fused_chain_deliver_everything() {
     );
     let out = slf(order.iter().map(|&i| t.pkts[i as usize].flow));
     assert!(out > t.slf() * 1.5, "SLF {} -> {out}", t.slf());
+    // Both chains, per packet and burst-aware with and without prefetch hints: the same
+    // packets in the same order (handles recycled through the buffer pool never mix up).
+    for kind in [Kind::Paper, Kind::Stateful] {
+        let (_, o) = in_chain::fused(kind, &t, &frames, cap, 64).unwrap();
+        assert_eq!(o, order, "{kind:?}");
+        for prefetch in [false, true] {
+            let (_, o, lens) = in_chain::fused_burst(kind, &t, &frames, cap, 64, prefetch).unwrap();
+            assert_eq!(o, order, "{kind:?} bursts, prefetch {prefetch}");
+            assert_eq!(lens.iter().map(|&n| n as usize).sum::<usize>(), order.len());
+        }
+    }
     assert!(
         in_chain::reframer_only(&t, &frames, cap, 64)
             .unwrap()

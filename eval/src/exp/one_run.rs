@@ -54,13 +54,19 @@ pub fn e3(
     if !skip_chain {
         match delay_us {
             None => {
-                black_box(in_chain::baseline(&frames, cap));
+                black_box(in_chain::baseline(in_chain::Kind::Paper, &frames, cap));
             }
             Some(d) if reframer_only => {
                 black_box(in_chain::reframer_only(&trace, &frames, cap, d)?);
             }
             Some(d) => {
-                black_box(in_chain::fused(&trace, &frames, cap, d)?);
+                black_box(in_chain::fused(
+                    in_chain::Kind::Paper,
+                    &trace,
+                    &frames,
+                    cap,
+                    d,
+                )?);
             }
         }
     } else if let Some(d) = delay_us {

@@ -1,6 +1,8 @@
 //! The NF chain the paper measures (chain.config: flow statistics -> router -> firewall -> NAT,
-//! optionally a load balancer): real tables, real lookups, real header rewrites.
+//! optionally a load balancer): real tables, real lookups, real header rewrites. The heavier
+//! second chain ([`Chain::stateful`]) puts a connection tracker in front of it.
 
+pub mod conntrack;
 pub mod firewall;
 pub mod flow_counter;
 pub mod headers;
@@ -8,6 +10,7 @@ pub mod lb;
 pub mod nat;
 pub mod router;
 
+use crate::trace::frame::ETH_LEN;
 use crate::trace::hosts::{self, server_pool};
 use crate::trace::Packet;
 
@@ -38,6 +41,8 @@ pub struct ChainStats {
 
 #[derive(Debug)]
 pub struct Chain {
+    /// The stateful firewall's connection tracker (the heavier chain only).
+    pub ct: Option<conntrack::Conntrack>,
     pub fc: flow_counter::FlowCounter,
     pub router: router::Router,
     pub fw: firewall::Firewall,
@@ -56,6 +61,7 @@ impl Chain {
         let rules = firewall::Firewall::paper_rules(&servers[..hosts::FW_HOST_RULES]);
         let public: Vec<u32> = (0..64).map(|i| 0x6440_0000 | (i + 1)).collect();
         Self {
+            ct: None,
             fc: flow_counter::FlowCounter::new(capacity),
             router: router::Router::new(&routes),
             fw: firewall::Firewall::new(&rules),
@@ -68,8 +74,37 @@ impl Chain {
         }
     }
 
+    /// The paper's chain behind a connection-tracking stateful firewall (one 64-byte entry
+    /// per connection, TCP state and sequence tracking per packet): E3's heavier chain.
+    pub fn stateful(capacity: usize) -> Self {
+        Self {
+            ct: Some(conntrack::Conntrack::new(capacity)),
+            ..Self::paper(capacity, false)
+        }
+    }
+
+    /// Starts loading the per-flow state of a flow of Reframer hash `hash` (a burst's
+    /// [`reframer_core::BurstHint::hash`]) ahead of its burst.
+    #[inline]
+    pub fn prefetch(&self, hash: u32) {
+        if let Some(ct) = &self.ct {
+            ct.prefetch(hash);
+        }
+    }
+
     /// Runs one frame through every NF in order, rewriting it in place.
     pub fn process(&mut self, f: &mut [u8], wire_len: u16, now: u64) -> Verdict {
+        if let Some(ct) = &mut self.ct {
+            // In front of the chain, the tracker reads and hashes the flow itself.
+            if let Some(h) = headers::parse(f) {
+                let key = conntrack::flow_key(&h.key);
+                let seg = conntrack::Segment::read(f, ETH_LEN, h.l4);
+                if !ct.track(&key, key.hash64() as u32, seg, now) {
+                    self.stats.dropped += 1;
+                    return Verdict::TableFull;
+                }
+            }
+        }
         let v = self.run(f, wire_len, now);
         match v {
             Verdict::Forward(p) => self.forwarded(f, p),
@@ -84,6 +119,17 @@ impl Chain {
     /// its own header parse and rewrite. Same outcome as [`Self::process`] on each packet
     /// (tested); a packet of another flow ends the burst and the rest go on from it.
     pub fn process_burst<P: Packet>(&mut self, burst: &mut [P], now: u64) {
+        self.process_burst_keyed(burst, None, now);
+    }
+
+    /// As [`Self::process_burst`], for a burst Reframer's burst API handed out with its flow
+    /// key and hash (`keyed`): the connection tracker then neither parses nor hashes.
+    pub fn process_burst_keyed<P: Packet>(
+        &mut self,
+        burst: &mut [P],
+        keyed: Option<(reframer_core::wire::FlowKey, u32)>,
+        now: u64,
+    ) {
         // Each packet's headers are read once; runs of one key share the per-flow work.
         let mut hdrs = std::mem::take(&mut self.hdrs);
         hdrs.clear();
@@ -100,7 +146,9 @@ impl Chain {
                 .iter()
                 .take_while(|h| h.is_some_and(|h| h.key == h0.key))
                 .count();
-            self.flow_burst(&mut burst[at..at + n], &hdrs[at..at + n], &h0.key, now);
+            // The key and hash Reframer handed out hold only for a burst that is one flow.
+            let k = keyed.filter(|_| at == 0 && n == burst.len());
+            self.flow_burst(&mut burst[at..at + n], &hdrs[at..at + n], &h0.key, k, now);
             at += n;
         }
         self.hdrs = hdrs;
@@ -112,9 +160,24 @@ impl Chain {
         run: &mut [P],
         hdrs: &[Option<headers::Hdr>],
         k: &headers::Key,
+        keyed: Option<(reframer_core::wire::FlowKey, u32)>,
         now: u64,
     ) {
         let n = run.len() as u64;
+        if let Some(ct) = &mut self.ct {
+            let (key, hash) = keyed.unwrap_or_else(|| {
+                let key = conntrack::flow_key(k);
+                (key, key.hash64() as u32)
+            });
+            let segs = run
+                .iter()
+                .zip(hdrs)
+                .map(|(p, h)| h.and_then(|h| conntrack::Segment::read(p.as_ref(), ETH_LEN, h.l4)));
+            if ct.track_run(&key, hash, segs, now) == 0 {
+                self.stats.dropped += n;
+                return;
+            }
+        }
         let bytes = run.iter().map(|p| u64::from(p.wire_len())).sum();
         let verdict = if !self.fc.count_burst(k, n, bytes, now) {
             Err(Verdict::TableFull)
@@ -259,6 +322,74 @@ mod tests {
             );
             assert_eq!(a.nat.mappings(), b.nat.mappings());
             assert!(a.stats.forwarded > 0 && a.stats.dropped > 0);
+        }
+    }
+
+    /// The heavier chain does the same per packet, per burst, and per burst with the key and
+    /// hash Reframer hands out; with a tracker too small for the traffic, the refused
+    /// connections are dropped the same way.
+    #[test]
+    fn stateful_chain_bursts_equal_packets() {
+        let servers = server_pool();
+        for cap in [64, 3] {
+            let mut chains: Vec<Chain> = (0..3).map(|_| Chain::stateful(cap)).collect();
+            let mut frames = Vec::new();
+            let mut bursts = Vec::new();
+            for i in 0..6u32 {
+                let t = Tuple {
+                    src: 0x0A00_0200 + i,
+                    dst: servers[i as usize % 4],
+                    sport: 41_000 + i as u16,
+                    dport: 443,
+                    proto: PROTO_TCP,
+                };
+                let start = frames.len();
+                for j in 0..=i {
+                    frames.push(Frame::build(
+                        &t,
+                        TCP_ACK,
+                        300 + j as u16,
+                        frames.len() as u32,
+                    ));
+                }
+                bursts.push(start..frames.len());
+            }
+            let mut copies = vec![frames.clone(), frames.clone(), frames];
+            for (n, r) in bursts.iter().enumerate() {
+                for f in &mut copies[0][r.clone()] {
+                    let w = f.wire_len;
+                    chains[0].process(f.as_mut(), w, n as u64);
+                }
+                chains[1].process_burst(&mut copies[1][r.clone()], n as u64);
+                let key = match reframer_core::wire::parse(copies[2][r.start].as_ref()) {
+                    reframer_core::wire::Parsed::Flow(i) => i.key,
+                    other => panic!("{other:?}"),
+                };
+                let h = headers::parse(copies[2][r.start].as_ref()).expect("ipv4");
+                assert_eq!(key, conntrack::flow_key(&h.key), "one key, read two ways");
+                let keyed = Some((key, key.hash64() as u32));
+                chains[2].process_burst_keyed(&mut copies[2][r.clone()], keyed, n as u64);
+            }
+            for (c, f) in chains.iter().zip(&copies).skip(1) {
+                assert_eq!(c.stats.digest, chains[0].stats.digest, "cap {cap}");
+                assert_eq!(
+                    (c.stats.forwarded, c.stats.dropped),
+                    (chains[0].stats.forwarded, chains[0].stats.dropped)
+                );
+                assert_eq!(
+                    c.ct.as_ref().map(|t| t.stats),
+                    chains[0].ct.as_ref().map(|t| t.stats)
+                );
+                assert!(f
+                    .iter()
+                    .zip(&copies[0])
+                    .all(|(x, y)| x.as_ref() == y.as_ref()));
+            }
+            let ct = chains[0].ct.as_ref().expect("stateful");
+            assert_eq!(ct.stats.packets, chains[0].stats.forwarded);
+            if cap == 3 {
+                assert!(ct.stats.table_full > 0 && chains[0].stats.dropped == ct.stats.table_full);
+            }
         }
     }
 

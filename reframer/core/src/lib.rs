@@ -32,3 +32,4 @@ pub mod wire;
 pub use config::{Config, ConfigError, Priority, MAX_BURST_LIMIT, MAX_DELAY_NS, MAX_TABLE_LIMIT};
 pub use scheduler::{BurstHint, BurstInfo, Scheduler};
 pub use stats::{ByReason, BypassReason, DropReason, FlushReason, Locality, Stats};
+pub use sys::prefetch;

@@ -1,9 +1,11 @@
 //! The only place in this crate that needs `unsafe`: CPU hints with no memory effects.
 #![allow(unsafe_code)]
 
-/// Asks the CPU to start loading the cache line at `p`. Never dereferences `p`.
+/// Asks the CPU to start loading the cache line at `p` (a hint: it never dereferences `p`
+/// and cannot fault). Public so that an NF behind the burst API can prefetch its own state
+/// for the next burst ([`crate::Scheduler::peek_bursts`]) without `unsafe` of its own.
 #[inline(always)]
-pub(crate) fn prefetch<T>(p: *const T) {
+pub fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` is a hint: it performs no architectural memory access and cannot
     // fault, whatever the address. SSE is part of the x86_64 baseline, so the target feature
