@@ -199,6 +199,26 @@ pub fn write_table(ctx: &Ctx) -> Result<()> {
         "| E3 | chain alone, arrival order (ns/packet) | {} | | |",
         f(&e3["baseline_ns"])
     );
+    for (name, c) in [
+        ("paper chain", &e3["chains"]["paper"]),
+        ("stateful chain", &e3["chains"]["stateful"]),
+    ] {
+        let r64 = c["by_delay"]
+            .as_array()
+            .and_then(|v| v.iter().find(|r| r["delay_us"] == 64));
+        let Some(r) = r64 else { continue };
+        let _ = writeln!(
+            t,
+            "| E3 | {name}, burst-aware, incl. Reframer, T = 64 µs: plain / prefetch hints | {} / {} | | >= +30% |",
+            pct(&r["gain_incl_reframer_burst"]),
+            pct(&r["gain_incl_reframer_burst_prefetch"])
+        );
+        let _ = writeln!(
+            t,
+            "| E3 | {name}, burst-aware, alone on Reframer's bursts, T = 64 µs | {} | | |",
+            pct(&r["gain_chain_only_burst"])
+        );
+    }
     if let Some(rows) = s["e4_latency"]["hold_by_delay"].as_array() {
         for r in rows
             .iter()
