@@ -98,7 +98,7 @@ impl FlowTable {
 
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
-        prefetch(&self.slots[hash as usize & self.mask]);
+        prefetch(self.slots.at(hash as usize));
     }
 
     #[inline]
@@ -106,7 +106,7 @@ impl FlowTable {
         let tag = hash as u32;
         let mut i = tag as usize & self.mask;
         loop {
-            let s = &self.slots[i];
+            let s = self.slots.at(i);
             if !s.used {
                 break;
             }
@@ -118,7 +118,7 @@ impl FlowTable {
         if self.len >= self.capacity {
             return Lookup::Full;
         }
-        self.slots[i] = FlowSlot {
+        *self.slots.at_mut(i) = FlowSlot {
             key: *key,
             tag,
             used: true,
@@ -133,7 +133,7 @@ impl FlowTable {
         let tag = hash as u32;
         let mut i = tag as usize & self.mask;
         loop {
-            let s = &self.slots[i];
+            let s = self.slots.at(i);
             if !s.used {
                 return None;
             }
@@ -149,21 +149,21 @@ impl FlowTable {
         let mut j = i;
         loop {
             j = (j + 1) & self.mask;
-            let s = self.slots[j];
+            let s = *self.slots.at(j);
             if !s.used {
                 break;
             }
             let home = s.tag as usize & self.mask;
             // Move j back to i when i lies cyclically within [home, j).
             if (j.wrapping_sub(home) & self.mask) >= (j.wrapping_sub(i) & self.mask) {
-                self.slots[i] = s;
+                *self.slots.at_mut(i) = s;
                 if ring.is_open(s.ring_pos, j as u32) {
                     ring.get_mut(s.ring_pos).slot = i as u32;
                 }
                 i = j;
             }
         }
-        self.slots[i] = FlowSlot::EMPTY;
+        *self.slots.at_mut(i) = FlowSlot::EMPTY;
         self.len -= 1;
     }
 
@@ -181,7 +181,7 @@ impl FlowTable {
             let i = self.hand;
             // A later entry may shift into `i` after a removal: look at `i` again.
             loop {
-                let s = &self.slots[i];
+                let s = self.slots.at(i);
                 let idle = s.used
                     && now_coarse.wrapping_sub(s.last_seen) > timeout
                     && !ring.is_open(s.ring_pos, i as u32);

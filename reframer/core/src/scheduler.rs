@@ -258,6 +258,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.age_paced(now);
         let parsed = self.classify(pkt.as_ref());
         let hash = flow_hash(&parsed);
+        self.release_due(now);
         self.handle(pkt, parsed, hash, now);
         self.release_expired(now);
         self.flush_hold_run();
@@ -281,7 +282,14 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             if batch.is_empty() {
                 break;
             }
+            // With a window, nothing a packet at `now` opens is due at `now`: one check per
+            // batch. Without one (`delay` 0), each packet's window is due at once.
+            self.release_due(now);
+            let zero_delay = self.cfg.delay_ns == 0;
             for (p, parsed, hash) in batch.drain(..) {
+                if zero_delay {
+                    self.release_due(now);
+                }
                 self.handle(p, parsed, hash, now);
             }
         }
@@ -318,12 +326,17 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
     }
 
-    fn handle(&mut self, pkt: P, parsed: Parsed, hash: u64, now: u64) {
-        self.stats.packets_in += 1;
-        // Windows already due leave before anything that arrives at `now`.
+    /// Releases the windows due at `now`, so they leave before anything that arrives then.
+    #[inline]
+    fn release_due(&mut self, now: u64) {
         if self.next_deadline().is_some_and(|d| d <= now) {
             self.release_expired(now);
         }
+    }
+
+    /// One classified packet; the caller released what was due at `now` first.
+    fn handle(&mut self, pkt: P, parsed: Parsed, hash: u64, now: u64) {
+        self.stats.packets_in += 1;
         match parsed {
             Parsed::Bypass { reason, key } => {
                 if let Some(key) = key {
@@ -346,7 +359,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                     Lookup::Found(i) => i,
                     Lookup::Inserted(i) => {
                         self.stats.flows_created += 1;
-                        let s = &mut self.table.slots[i as usize];
+                        let s = self.table.slots.at_mut(i as usize);
                         s.last_seen = coarse(now);
                         s.first_seen = coarse(now);
                         if self.cfg.first_packet_bypass {
@@ -362,7 +375,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                         return;
                     }
                 };
-                let s = &mut self.table.slots[slot as usize];
+                let s = self.table.slots.at_mut(slot as usize);
                 s.last_seen = coarse(now);
                 s.sent = s.sent.saturating_add(1);
                 if self.cfg.bypass_syn && info.is_syn() {
@@ -383,7 +396,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             self.release_now(front, FlushReason::Memory, now);
         }
         let idx = self.slab.insert(pkt, now);
-        let s = &self.table.slots[slot as usize];
+        let s = self.table.slots.at(slot as usize);
         let (ring_pos, sent) = (s.ring_pos, s.sent);
         if self.ring.is_open(ring_pos, slot) {
             let w = self.ring.get_mut(ring_pos);
@@ -408,7 +421,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 first_seen: s.first_seen,
             };
             let pos = self.ring.push(w, &mut self.table);
-            self.table.slots[slot as usize].ring_pos = pos;
+            self.table.slots.at_mut(slot as usize).ring_pos = pos;
             self.buffered_flows += 1;
             if let Some(max) = self.cfg.max_flows {
                 if self.buffered_flows > max as usize {
@@ -460,7 +473,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     }
 
     fn release_slot_if_open(&mut self, slot: u32, now: u64) {
-        let pos = self.table.slots[slot as usize].ring_pos;
+        let pos = self.table.slots.at(slot as usize).ring_pos;
         if self.ring.is_open(pos, slot) {
             self.release_now(pos, FlushReason::BypassOrder, now);
         }

@@ -83,12 +83,12 @@ impl WindowRing {
 
     #[inline]
     pub(crate) fn get(&self, pos: u32) -> &Window {
-        &self.buf[pos as usize & self.mask]
+        self.buf.at(pos as usize & self.mask)
     }
 
     #[inline]
     pub(crate) fn get_mut(&mut self, pos: u32) -> &mut Window {
-        &mut self.buf[pos as usize & self.mask]
+        self.buf.at_mut(pos as usize & self.mask)
     }
 
     /// True when `pos` is a live window owned by table slot `slot`.
@@ -144,7 +144,7 @@ impl WindowRing {
     pub(crate) fn close(&mut self, pos: u32) {
         self.get_mut(pos).slot = NIL;
         self.live -= 1;
-        while self.head != self.tail && self.buf[self.head as usize & self.mask].slot == NIL {
+        while self.head != self.tail && self.buf.at(self.head as usize & self.mask).slot == NIL {
             self.head = self.head.wrapping_add(1);
         }
     }
@@ -157,7 +157,7 @@ impl WindowRing {
             let w = *self.get(read);
             if w.slot != NIL {
                 *self.get_mut(write) = w;
-                table.slots[w.slot as usize].ring_pos = write;
+                table.slots.at_mut(w.slot as usize).ring_pos = write;
                 write = write.wrapping_add(1);
             }
             read = read.wrapping_add(1);

@@ -68,6 +68,7 @@ impl<T: ZeroValid> ZeroedTable<T> {
     /// the size against the memory they allow first).
     pub(crate) fn new(len: usize) -> Self {
         assert!(len > 0 && size_of::<T>() > 0, "tables are never empty");
+        assert!(len.is_power_of_two(), "hash tables and rings index by mask");
         assert!(align_of::<T>() <= 4096, "pages are 4 KiB aligned");
         let layout = std::alloc::Layout::array::<T>(len).expect("table size fits in isize");
         // SAFETY: an anonymous private mapping with no address hint touches no existing
@@ -86,6 +87,24 @@ impl<T: ZeroValid> ZeroedTable<T> {
             Some(ptr) if p != libc::MAP_FAILED => Self { ptr, len },
             _ => std::alloc::handle_alloc_error(layout),
         }
+    }
+}
+
+impl<T: ZeroValid> ZeroedTable<T> {
+    /// Entry `i` modulo the length (a power of two): how the flow table and the window ring
+    /// index, without the bounds check a slice index pays on every access.
+    #[inline(always)]
+    pub(crate) fn at(&self, i: usize) -> &T {
+        // SAFETY: `len` is a power of two (asserted in `new`), so `i & (len - 1) < len`, and
+        // `ptr` maps `len` initialised `T`s owned by `self` (see `deref`).
+        unsafe { &*self.ptr.as_ptr().add(i & (self.len - 1)) }
+    }
+
+    /// As [`Self::at`], mutable.
+    #[inline(always)]
+    pub(crate) fn at_mut(&mut self, i: usize) -> &mut T {
+        // SAFETY: as in `at`; `&mut self` makes this the only reference.
+        unsafe { &mut *self.ptr.as_ptr().add(i & (self.len - 1)) }
     }
 }
 
