@@ -6,7 +6,7 @@
 //! [`SetCounters::tx_backlog_full`]. Nothing allocates per packet once the pool has grown to
 //! the frames in flight.
 
-use std::{io, time::Duration};
+use std::{collections::VecDeque, io, time::Duration};
 
 use crate::{
     afpacket::{AfPacketOptions, AfPacketPort},
@@ -77,6 +77,8 @@ pub struct PortSet {
     poller: Poller,
     pollable: bool,
     rx: Vec<Frame>,
+    /// Frames received by [`PortSet::recv_until`] but not yet offered, oldest first.
+    stash: VecDeque<(usize, Frame)>,
     backlog: Vec<Vec<Frame>>,
     drops: Vec<SetCounters>,
     no_port: u64,
@@ -140,6 +142,7 @@ impl PortSet {
             poller,
             pollable,
             rx: Vec::with_capacity(256),
+            stash: VecDeque::with_capacity(256),
             backlog: (0..n).map(|_| Vec::with_capacity(256)).collect(),
             drops: vec![SetCounters::default(); n],
             no_port: 0,
@@ -169,7 +172,17 @@ impl PortSet {
         max: usize,
         mut f: impl FnMut(usize, &[u8], &mut Tx<'_>),
     ) -> io::Result<usize> {
-        let mut total = 0;
+        let mut total = self.stash.len();
+        let mut tx = Tx {
+            pool: &mut self.pool,
+            backlog: &mut self.backlog,
+            drops: &mut self.drops,
+            no_port: &mut self.no_port,
+        };
+        for (i, fr) in self.stash.drain(..) {
+            f(i, fr.as_ref(), &mut tx);
+            tx.pool.put(fr);
+        }
         for (i, port) in self.ports.iter_mut().enumerate() {
             total += port.rx_burst(&mut self.pool, &mut self.rx, max)?;
             let mut tx = Tx {
@@ -233,8 +246,9 @@ impl PortSet {
     }
 
     /// Receives until a frame for which `f` returns `Some` arrives or `timeout` passes,
-    /// flushing queued TX meanwhile; frames `f` refuses are dropped. A blocking receive for
-    /// request/response exchanges (probes, test peers).
+    /// flushing queued TX meanwhile; frames `f` refuses are dropped, frames received after the
+    /// one it takes stay for the next call. A blocking receive for request/response exchanges
+    /// (probes, test peers).
     pub fn recv_until<T>(
         &mut self,
         timeout: Duration,
@@ -243,14 +257,20 @@ impl PortSet {
         let end = crate::now_ns().saturating_add(timeout.as_nanos() as u64);
         loop {
             self.flush()?;
-            let mut got = None;
-            self.poll_rx(64, |i, fr, _| {
-                if got.is_none() {
-                    got = f(i, fr);
+            while let Some((i, fr)) = self.stash.pop_front() {
+                let got = f(i, fr.as_ref());
+                self.pool.put(fr);
+                if got.is_some() {
+                    return Ok(got);
                 }
-            })?;
-            if got.is_some() {
-                return Ok(got);
+            }
+            let mut n = 0;
+            for (i, port) in self.ports.iter_mut().enumerate() {
+                n += port.rx_burst(&mut self.pool, &mut self.rx, 64)?;
+                self.stash.extend(self.rx.drain(..).map(|fr| (i, fr)));
+            }
+            if n > 0 {
+                continue;
             }
             let now = crate::now_ns();
             if now >= end {
@@ -353,6 +373,21 @@ mod tests {
         assert_eq!((c.tx_backlog_full, c.tx_oversize), (0, 0));
         // The pool's first buffers were enough: nothing allocated per packet.
         assert_eq!(set.buffers_allocated(), 256);
+    }
+
+    #[test]
+    fn recv_until_keeps_the_frames_after_the_one_it_takes() {
+        let frames: Vec<Vec<u8>> = (1..=5u8).map(|i| vec![i; 60]).collect();
+        let port: Box<dyn Port> = Box::new(MemPort::new("rx", frames, 5, 0));
+        let mut set = PortSet::new(vec![port], 128).unwrap();
+        let t = Duration::from_millis(1);
+        let first = |_: usize, f: &[u8]| (f[0] == 2).then_some(2);
+        assert_eq!(set.recv_until(t, first).unwrap(), Some(2));
+        assert_eq!(set.recv_until(t, |_, f| Some(f[0])).unwrap(), Some(3));
+        let mut rest = Vec::new();
+        set.poll_rx(8, |_, f, _| rest.push(f[0])).unwrap();
+        assert_eq!(rest, [4, 5]);
+        assert_eq!(set.recv_until(t, |_, f| Some(f[0])).unwrap(), None);
     }
 
     #[test]
