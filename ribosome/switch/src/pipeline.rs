@@ -31,16 +31,26 @@ impl Out {
         Self::default()
     }
 
-    /// An empty buffer, recycled when one is spare.
-    pub fn buffer(&mut self) -> Vec<u8> {
-        self.spare.pop().unwrap_or_default()
+    /// An empty buffer with room for `capacity` bytes, recycled when one is spare.
+    pub fn buffer(&mut self, capacity: usize) -> Vec<u8> {
+        match self.spare.pop() {
+            Some(mut b) => {
+                b.reserve(capacity);
+                b
+            }
+            None => Vec::with_capacity(capacity),
+        }
     }
 
     /// A buffer holding a copy of `data`.
     pub(crate) fn copy_of(&mut self, data: &[u8]) -> Vec<u8> {
-        let mut b = self.buffer();
-        b.extend_from_slice(data);
-        b
+        match self.spare.pop() {
+            Some(mut b) => {
+                b.extend_from_slice(data);
+                b
+            }
+            None => data.to_vec(),
+        }
     }
 
     /// Gives back a buffer whose frame was sent.

@@ -129,7 +129,7 @@ impl Switch {
             }),
             aeth: None,
         };
-        let mut req = out.buffer();
+        let mut req = out.buffer(80);
         if spec.write_to(&[], self.cfg.icrc, &mut req).is_ok() {
             let server = &mut self.servers[server_idx];
             server.tx_bytes += req.len() as u64;
@@ -280,6 +280,7 @@ impl Switch {
         };
         // The stored header's buffer becomes the packet.
         let mut pkt = slot.header;
+        pkt.reserve(payload.len());
         set_lengths(&mut pkt, payload.len(), slot.l4_hdr_len);
         pkt.extend_from_slice(payload);
         debug_assert_eq!(

@@ -112,7 +112,7 @@ impl Switch {
             }),
             aeth: None,
         };
-        let mut write = out.buffer();
+        let mut write = out.buffer(read_len + 80);
         let written = spec.write_to(&data, self.cfg.icrc, &mut write);
         self.scratch = data;
         if written.is_err() {
