@@ -26,7 +26,7 @@ pub enum SwitchError {
         /// The cluster file.
         path: String,
         /// What is wrong in it (shown inline: not also the source).
-        err: Box<SwitchError>,
+        err: Box<Self>,
     },
 }
 
