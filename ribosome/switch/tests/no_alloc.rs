@@ -8,12 +8,15 @@
 #![allow(unsafe_code)]
 
 use ribosome_switch::{Out, PortId, Switch, SwitchConfig};
-use ribosome_wire::control::{write_control, Auth, AuthKey, ControlMsg};
+use ribosome_wire::control::{AuthKey, ControlMsg};
 use ribosome_wire::ib::{Aeth, Bth, Opcode};
-use ribosome_wire::{MacAddr, RoceFrame, RoceSpec};
+use ribosome_wire::{MacAddr, RoceFrame};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+mod common;
+use common::{ctrl, server_reply, udp};
 
 struct Counting;
 
@@ -67,36 +70,10 @@ fn register(sw: &mut Switch, key: &AuthKey) {
             ip: Ipv4Addr::new(192, 168, 40, 1),
         },
     ];
-    for (seq, m) in msgs.iter().enumerate() {
-        let mut f = Vec::new();
-        let auth = Auth {
-            server_index: 0,
-            seq: 10 + seq as u64,
-        };
-        write_control(
-            MacAddr([0, 0, 0, 0, 0, 2]),
-            SERVER_MAC,
-            m,
-            Some((key, auth)),
-            &mut f,
-        );
-        sw.process(S0, &f, 0, &mut out);
+    for (seq, m) in msgs.into_iter().enumerate() {
+        sw.process(S0, &ctrl(key, 10 + seq as u64, m), 0, &mut out);
     }
     assert!(out.is_empty());
-}
-
-fn udp(payload_len: usize, sport: u16) -> Vec<u8> {
-    reframer_core::frames::FrameSpec {
-        payload: (0..payload_len).map(|i| i as u8).collect(),
-        ..reframer_core::frames::FrameSpec::udp(
-            [10, 0, 0, 1].into(),
-            [10, 0, 0, 2].into(),
-            sport,
-            53,
-            0,
-        )
-    }
-    .build()
 }
 
 /// State the test keeps between packets (all buffers reused).
@@ -124,19 +101,10 @@ impl Bench {
                             self.parked.clear();
                             self.parked.extend_from_slice(r.payload);
                         } else if r.bth.opcode == Opcode::READ_REQUEST {
-                            let spec = RoceSpec {
-                                src_mac: SERVER_MAC,
-                                dst_mac: MacAddr([0, 0, 0, 0, 0, 1]),
-                                src_ip: Ipv4Addr::new(192, 168, 40, 1),
-                                dst_ip: Ipv4Addr::new(192, 168, 40, 254),
-                                ip_ident: 0,
-                                tos: 0,
-                                ttl: 64,
-                                udp_src_port: 0xc000,
-                                bth: Bth::new(Opcode::READ_RESPONSE_ONLY, 0, r.bth.psn, false),
-                                reth: None,
-                                aeth: Some(Aeth::ack(0)),
-                            };
+                            let spec = server_reply(
+                                Bth::new(Opcode::READ_RESPONSE_ONLY, 0, r.bth.psn, false),
+                                Aeth::ack(0),
+                            );
                             self.reply.clear();
                             spec.write_to(&self.parked, true, &mut self.reply).unwrap();
                         }
@@ -157,28 +125,31 @@ impl Bench {
         }
     }
 
+    /// Hands the held header (NF) or READ response (server) to the switch and sends what
+    /// it emits.
+    fn feed(&mut self, port: PortId, now: u64) {
+        let held = if port == NF {
+            &self.header
+        } else {
+            &self.reply
+        };
+        self.sw.process(port, held, now, &mut self.out);
+        self.sw.tick(now, &mut self.out);
+        self.emit();
+    }
+
     /// One split packet end to end and one small packet both ways; checks what reached the
     /// client.
     fn round(&mut self, big: &[u8], small: &[u8], now: u64) {
         self.sw.process(CLIENT, big, now, &mut self.out);
         self.emit();
-        let header = std::mem::take(&mut self.header);
-        self.sw.process(NF, &header, now, &mut self.out);
-        self.header = header;
-        self.emit();
-        let reply = std::mem::take(&mut self.reply);
-        self.sw.process(S0, &reply, now, &mut self.out);
-        self.reply = reply;
-        self.emit();
+        self.feed(NF, now);
+        self.feed(S0, now);
         // Byte for byte behind the MACs (the NF contract swapped those).
         assert!(self.to_client[12..] == big[12..], "rebuilt packet");
         self.sw.process(CLIENT, small, now, &mut self.out);
         self.emit();
-        let header = std::mem::take(&mut self.header);
-        self.sw.process(NF, &header, now, &mut self.out);
-        self.header = header;
-        self.sw.tick(now, &mut self.out);
-        self.emit();
+        self.feed(NF, now);
         assert!(self.to_client[12..] == small[12..], "whole packet");
     }
 }
