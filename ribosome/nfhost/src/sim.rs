@@ -344,10 +344,10 @@ impl Sim {
             self.now = self.now.max(next);
             if tick <= self.now {
                 self.next_tick = self.now + self.cfg.tick_ns;
-                let mut out = std::mem::take(&mut self.scratch);
-                self.switch.tick(self.now, &mut out);
+                self.switch.tick(self.now, &mut self.scratch);
+                let mut out = std::mem::take(&mut *self.scratch);
                 self.route(&mut out);
-                self.scratch = out;
+                *self.scratch = out;
             }
             if nf.is_some_and(|d| d <= self.now) {
                 let mut out = Vec::new();
@@ -402,10 +402,11 @@ impl Sim {
     }
 
     fn switch_rx(&mut self, port: PortId, frame: &[u8]) {
-        let mut out = std::mem::take(&mut self.scratch);
-        self.switch.process(port, frame, self.now, &mut out);
+        self.switch
+            .process(port, frame, self.now, &mut self.scratch);
+        let mut out = std::mem::take(&mut *self.scratch);
         self.route(&mut out);
-        self.scratch = out;
+        *self.scratch = out;
     }
 
     fn route(&mut self, out: &mut Vec<(PortId, Vec<u8>)>) {
