@@ -91,6 +91,16 @@ impl std::fmt::Debug for PortSet {
     }
 }
 
+/// A daemon's port argument: `KIND:NAME` as [`PortSpec`] parses it, or a bare interface name,
+/// which means `afpacket:NAME`.
+pub fn port_spec(s: &str) -> Result<PortSpec, String> {
+    if s.contains(':') {
+        s.parse()
+    } else {
+        format!("afpacket:{s}").parse()
+    }
+}
+
 /// Opens one port for a single-threaded daemon: `afpacket` with the default ring, or `xdp` on
 /// queue 0 with the default rings (frames up to the 2048-byte UMEM chunk). DPDK ports belong
 /// to the middlebox's workers and are refused here.
@@ -356,6 +366,14 @@ mod tests {
         fn counters(&mut self) -> PortCounters {
             PortCounters::default()
         }
+    }
+
+    #[test]
+    fn a_bare_interface_name_is_afpacket() {
+        assert_eq!(port_spec("eth0").unwrap().to_string(), "afpacket:eth0");
+        assert_eq!(port_spec("xdp:eth0").unwrap().kind, PortKind::Xdp);
+        assert!(port_spec("tap:x").unwrap_err().contains("unknown kind"));
+        assert!(port_spec("a/b").is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! out of flow order.
 
 use anyhow::{bail, Context, Result};
-use reframer_io::portset::{PortSet, JUMBO_FRAME_BYTES};
+use reframer_io::portset::{port_spec, PortSet, JUMBO_FRAME_BYTES};
 use reframer_io::PortSpec;
 use ribosome_config::outln;
 use ribosome_nfhost::traffic::{generate, verify, TrafficSpec};
@@ -33,12 +33,7 @@ pub(crate) struct ProbeArgs {
 /// Refuses counts the generator cannot hold (usage errors).
 pub(crate) fn check(a: &ProbeArgs) -> Result<PortSpec> {
     crate::check_traffic(a.packets, a.flows, 1500, 2)?;
-    let spec = if a.iface.contains(':') {
-        a.iface.clone()
-    } else {
-        format!("afpacket:{}", a.iface)
-    };
-    spec.parse().map_err(|e| anyhow::anyhow!("--iface: {e}"))
+    port_spec(&a.iface).map_err(|e| anyhow::anyhow!("--iface: {e}"))
 }
 
 pub(crate) fn run(a: &ProbeArgs, spec: PortSpec) -> Result<()> {

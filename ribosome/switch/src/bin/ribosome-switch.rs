@@ -13,7 +13,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use reframer_io::portset::{PortSet, JUMBO_FRAME_BYTES};
+use reframer_io::portset::{port_spec, PortSet, JUMBO_FRAME_BYTES};
 use reframer_io::{now_ns, PortSpec, SetCounters};
 use ribosome_config::cli::{self, EXIT_RUNTIME, EXIT_USAGE};
 use ribosome_switch::{LoadedSwitch, Out, PortId, Switch};
@@ -48,15 +48,6 @@ fn parse_override(s: &str) -> Result<(PortId, String), String> {
     let (p, n) = s.split_once('=').ok_or("want PORT=NAME")?;
     let p: PortId = p.parse().map_err(|_| format!("bad port number {p:?}"))?;
     Ok((p, n.to_string()))
-}
-
-/// `eth0` is `afpacket:eth0`; `xdp:eth0` and `afpacket:eth0` are taken as written.
-fn port_spec(iface: &str) -> Result<PortSpec, String> {
-    if iface.contains(':') {
-        iface.parse()
-    } else {
-        format!("afpacket:{iface}").parse()
-    }
 }
 
 fn summary(sw: &Switch, ports: &mut PortSet) -> String {
