@@ -1,19 +1,78 @@
 //! The agent proper: sets up QPs and memory on a transport, announces them to the switch with
 //! authenticated registration frames, resets QPs on authenticated refresh frames, and (with
-//! the soft backend) serves RoCEv2 on the same socket.
+//! the soft backend) serves RoCEv2 on the same port (a reframer-io AF_PACKET port: pooled
+//! frames, batched RX/TX, epoll when idle).
 
-use anyhow::{Context, Result};
 use rand::Rng;
-use ribosome_rnic::sys::RawSocket;
-use ribosome_rnic::{MemoryInfo, RdmaTransport};
+use reframer_io::portset::{PortSet, JUMBO_FRAME_BYTES};
+use reframer_io::{PortKind, PortSpec, SetCounters};
+use ribosome_rnic::{MemoryInfo, RdmaTransport, TransportError};
 use ribosome_wire::control::{
-    write_control, Auth, AuthKey, ControlMsg, ParsedControl, SeqSource, Verifier,
+    write_control, Auth, AuthError, AuthKey, ControlMsg, ParsedControl, SeqSource, Verifier,
     ETHERTYPE_QP_REFRESH,
 };
-use ribosome_wire::MacAddr;
+use ribosome_wire::{MacAddr, WireError};
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// Why the agent could not set up or serve.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The transport refused the payload memory.
+    #[error("registering payload memory: {0}")]
+    Memory(TransportError),
+    /// The transport refused a QP.
+    #[error("creating QP {local}: {err}")]
+    Qp {
+        /// Local QP number (0-based).
+        local: u16,
+        /// Why.
+        err: TransportError,
+    },
+    /// Server index and QP count put a QP's global index beyond 16 bits.
+    #[error("global QP index {0} exceeds 16 bits")]
+    GlobalIndex(u32),
+    /// The interface could not be opened or used.
+    #[error("{iface}: {err}")]
+    Port {
+        /// The interface.
+        iface: String,
+        /// What the OS said.
+        err: std::io::Error,
+    },
+}
+
+/// Why a refresh frame was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// Not a well-formed control frame.
+    #[error("malformed refresh frame: {0}")]
+    Malformed(WireError),
+    /// Addressed to another MAC.
+    #[error("refresh for another MAC {0}")]
+    OtherMac(MacAddr),
+    /// Signed for another server.
+    #[error("refresh for server {0}")]
+    OtherServer(u16),
+    /// Refused by the verifier (key, replay, unauthenticated).
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A control message that is not a refresh.
+    #[error("not a refresh message")]
+    NotRefresh,
+    /// A QP of another server.
+    #[error("global QP index {0} is not ours")]
+    NotOurs(u16),
+    /// The transport could not reset the QP.
+    #[error("resetting QP {qpn:#x}: {err}")]
+    Reset {
+        /// The QP.
+        qpn: u32,
+        /// Why.
+        err: TransportError,
+    },
+}
 
 /// Everything the agent announces and checks.
 #[derive(Debug, Clone)]
@@ -45,6 +104,8 @@ pub struct AgentStats {
     pub refreshes: u64,
     /// Refresh frames refused (bad MAC, replay, unauthenticated, other server, bad index).
     pub refresh_rejected: u64,
+    /// The port's counters (every frame that did not leave is in a drop field).
+    pub port: SetCounters,
 }
 
 /// A running agent.
@@ -71,17 +132,20 @@ impl std::fmt::Debug for Agent {
 
 impl Agent {
     /// Registers memory and creates `cfg.qps` QPs connected to their switch-side indices.
-    pub fn setup(cfg: AgentConfig, mut transport: Box<dyn RdmaTransport>) -> Result<Self> {
+    pub fn setup(
+        cfg: AgentConfig,
+        mut transport: Box<dyn RdmaTransport>,
+    ) -> Result<Self, AgentError> {
         let mem = transport
             .register_memory(cfg.memory)
-            .context("registering payload memory")?;
+            .map_err(AgentError::Memory)?;
         let mut qps = Vec::with_capacity(usize::from(cfg.qps));
         for local in 0..cfg.qps {
             let global = u32::from(local) + u32::from(cfg.qps) * u32::from(cfg.server_index);
-            let global16 = u16::try_from(global).context("global QP index exceeds 16 bits")?;
+            let global16 = u16::try_from(global).map_err(|_| AgentError::GlobalIndex(global))?;
             let qpn = transport
                 .create_qp(global)
-                .with_context(|| format!("creating QP {local}"))?;
+                .map_err(|err| AgentError::Qp { local, err })?;
             qps.push((global16, qpn));
         }
         let refresh_verifier = Verifier::new(cfg.key.clone());
@@ -168,45 +232,55 @@ impl Agent {
             }
             Err(e) => {
                 self.stats.refresh_rejected += 1;
-                eprintln!("ribosome-agent: refresh rejected: {e:#}");
+                eprintln!("ribosome-agent: refresh rejected: {e}");
             }
         }
     }
 
-    fn refresh(&mut self, frame: &[u8]) -> Result<Vec<u8>> {
-        let parsed = ParsedControl::parse(frame).context("malformed refresh frame")?;
+    fn refresh(&mut self, frame: &[u8]) -> Result<Vec<u8>, RefreshError> {
+        let parsed = ParsedControl::parse(frame).map_err(RefreshError::Malformed)?;
         if parsed.eth.dst != self.cfg.mac && parsed.eth.dst != MacAddr([0xff; 6]) {
-            anyhow::bail!("refresh for another MAC {}", parsed.eth.dst);
+            return Err(RefreshError::OtherMac(parsed.eth.dst));
         }
         if let Some((auth, _)) = parsed.auth {
             if self.cfg.key.is_some() && auth.server_index != self.cfg.server_index {
-                anyhow::bail!("refresh for server {}", auth.server_index);
+                return Err(RefreshError::OtherServer(auth.server_index));
             }
         }
         let msg = self.refresh_verifier.check(&parsed)?;
         let ControlMsg::QpRefresh { global_index } = msg else {
-            anyhow::bail!("not a refresh message");
+            return Err(RefreshError::NotRefresh);
         };
         let local = self
             .qps
             .iter()
             .position(|(g, _)| *g == global_index)
-            .with_context(|| format!("global QP index {global_index} is not ours"))?;
+            .ok_or(RefreshError::NotOurs(global_index))?;
         let qpn = self.qps[local].1;
         self.transport
             .reset_qp(qpn)
-            .with_context(|| format!("resetting QP {qpn:#x}"))?;
+            .map_err(|err| RefreshError::Reset { qpn, err })?;
         eprintln!("ribosome-agent: QP {qpn:#x} (global {global_index}) reset on refresh");
-        self.qp_info(local).context("re-announcing")
+        // `local` indexes `qps`, so there is a QP info to send.
+        Ok(self.qp_info(local).unwrap_or_default())
     }
 
-    /// Serves on `iface` until `stop`: announces, then handles frames. Returns the counters.
-    pub fn run(&mut self, iface: &str, stop: &AtomicBool) -> Result<AgentStats> {
-        let sock = RawSocket::open(iface).with_context(|| format!("raw socket on {iface}"))?;
-        sock.set_read_timeout(Duration::from_millis(100))?;
+    /// Serves on `iface` (AF_PACKET) until `stop`: announces, then handles frames. Returns
+    /// the counters.
+    pub fn run(&mut self, iface: &str, stop: &AtomicBool) -> Result<AgentStats, AgentError> {
+        let port_err = |err| AgentError::Port {
+            iface: iface.to_owned(),
+            err,
+        };
+        let spec = PortSpec {
+            kind: PortKind::AfPacket,
+            name: iface.to_owned(),
+        };
+        let mut set = PortSet::open(&[spec], JUMBO_FRAME_BYTES).map_err(port_err)?;
         for f in self.announcements() {
-            sock.send(&f).context("sending registration")?;
+            set.send(0, &f);
         }
+        set.flush().map_err(port_err)?;
         eprintln!(
             "ribosome-agent: ready: backend {} iface {iface} server {} qps {} mem va {:#x} rkey {:#x} len {}",
             self.transport.backend(),
@@ -216,22 +290,22 @@ impl Agent {
             self.mem.rkey,
             self.mem.len
         );
-        let mut buf = vec![0u8; 65536];
-        let mut send_err = None;
         while !stop.load(Ordering::Relaxed) {
-            let Some(n) = sock.recv(&mut buf)? else {
-                continue;
-            };
-            let frame = buf.get(..n).unwrap_or_default();
-            self.on_frame(frame, &mut |reply| {
-                if let Err(e) = sock.send(reply) {
-                    send_err = Some(e);
-                }
-            });
-            if let Some(e) = send_err.take() {
-                eprintln!("ribosome-agent: send failed: {e}");
+            let got = set
+                .poll_rx(64, |_, frame, tx| {
+                    self.on_frame(frame, &mut |reply| {
+                        tx.send(0, reply);
+                    })
+                })
+                .map_err(port_err)?;
+            set.flush().map_err(port_err)?;
+            if got == 0 {
+                set.wait(None, Duration::from_millis(50))
+                    .map_err(port_err)?;
             }
         }
+        set.drain(Duration::from_millis(100)).map_err(port_err)?;
+        self.stats.port = set.counters(0).unwrap_or_default();
         Ok(self.stats.clone())
     }
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Backend {
-    /// User-space RC responder on the interface (AF_PACKET).
+    /// User-space RC responder on the interface (a reframer-io AF_PACKET port).
     Soft,
     /// A real RNIC through libibverbs.
     Verbs,
@@ -205,7 +205,7 @@ fn run(s: Setup) -> Result<()> {
         switch_ip,
     } = s;
     let ip = cfg.ip;
-    let mac = ribosome_rnic::sys::interface_mac(&iface)
+    let mac = ribosome_rnic::interface_mac(&iface)
         .with_context(|| format!("interface {iface}: reading its MAC address"))?;
     cfg.mac = mac;
     let transport: Box<dyn RdmaTransport> = match cli.backend {
@@ -238,9 +238,21 @@ fn run(s: Setup) -> Result<()> {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handler")?;
     }
     let stats = agent.run(&iface, &stop)?;
+    let p = &stats.port;
     eprintln!(
-        "ribosome-agent: shutting down: announced {} refreshes {} refresh_rejected {}",
-        stats.announced, stats.refreshes, stats.refresh_rejected
+        "ribosome-agent: shutting down: announced {} refreshes {} refresh_rejected {} \
+         port_rx {} port_tx {} rx_kernel_dropped {} rx_oversize {} tx_error {} tx_backlog_full {} \
+         tx_oversize {}",
+        stats.announced,
+        stats.refreshes,
+        stats.refresh_rejected,
+        p.port.rx_packets,
+        p.port.tx_packets,
+        p.port.rx_dropped,
+        p.port.rx_oversize,
+        p.port.tx_dropped,
+        p.tx_backlog_full,
+        p.tx_oversize
     );
     Ok(())
 }

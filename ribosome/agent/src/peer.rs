@@ -3,8 +3,8 @@
 //! (with the shared key), sends forged and genuine refresh frames, and parks and fetches a
 //! payload with RoCEv2 WRITE and READ as the switch does.
 
-use anyhow::{bail, Context, Result};
-use ribosome_rnic::sys::RawSocket;
+use reframer_io::portset::{PortSet, JUMBO_FRAME_BYTES};
+use reframer_io::{PortKind, PortSpec};
 use ribosome_wire::control::{
     write_control, Auth, AuthKey, ControlMsg, ParsedControl, SeqSource, Verifier,
     ETHERTYPE_RDMA_INFO, INFO_DST_MAC,
@@ -12,10 +12,94 @@ use ribosome_wire::control::{
 use ribosome_wire::split::check_fetch;
 use ribosome_wire::{
     AethKind, Bth, MacAddr, NakCode, Opcode, PayloadTag, Reth, RoceFrame, RoceSpec, SplitTrailer,
+    WireError,
 };
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
+
+/// Why the stand-in could not run its scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// The interface could not be opened or used.
+    #[error("{iface}: {err}")]
+    Port {
+        /// The interface.
+        iface: String,
+        /// What the OS said.
+        err: std::io::Error,
+    },
+    /// A frame could not be queued (counted by the port set; the message says which).
+    #[error("{0}: frame not sent")]
+    NotSent(String),
+    /// The agent did not register every QP, its memory and its address in time.
+    #[error("registration incomplete before the timeout")]
+    RegistrationIncomplete,
+    /// A frame could not be built.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// The agent answered against the protocol (the message says how).
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// `Result` of the peer.
+pub type Result<T, E = PeerError> = std::result::Result<T, E>;
+
+/// One AF_PACKET port on `iface`.
+struct Link {
+    iface: String,
+    set: PortSet,
+}
+
+impl Link {
+    fn open(iface: &str) -> Result<Self> {
+        let spec = PortSpec {
+            kind: PortKind::AfPacket,
+            name: iface.to_owned(),
+        };
+        let set = PortSet::open(&[spec], JUMBO_FRAME_BYTES).map_err(|err| PeerError::Port {
+            iface: iface.to_owned(),
+            err,
+        })?;
+        Ok(Self {
+            iface: iface.to_owned(),
+            set,
+        })
+    }
+
+    fn io(&self, err: std::io::Error) -> PeerError {
+        PeerError::Port {
+            iface: self.iface.clone(),
+            err,
+        }
+    }
+
+    /// Sends one frame now.
+    fn send(&mut self, f: &[u8]) -> Result<()> {
+        if !self.set.send(0, f) {
+            return Err(PeerError::NotSent(self.iface.clone()));
+        }
+        self.set.flush().map_err(|e| self.io(e))
+    }
+
+    /// Receives until `f` returns `Some` or `deadline` passes.
+    fn recv_until<T>(
+        &mut self,
+        deadline: Instant,
+        mut f: impl FnMut(&[u8]) -> Option<T>,
+    ) -> Result<Option<T>> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.set
+            .recv_until(left, |_, fr| f(fr))
+            .map_err(|e| self.io(e))
+    }
+
+    /// Flushes what is queued (at most `limit`) before the port closes.
+    fn close(mut self, limit: Duration) -> Result<()> {
+        self.set.drain(limit).map_err(|e| self.io(e))
+    }
+}
 
 /// What the stand-in switch needs to know.
 #[derive(Debug, Clone)]
@@ -95,23 +179,6 @@ impl Report {
     }
 }
 
-/// Receives until `f` returns `Some` or `deadline` passes.
-fn recv_until<T>(
-    sock: &RawSocket,
-    deadline: Instant,
-    mut f: impl FnMut(&[u8]) -> Option<T>,
-) -> Result<Option<T>> {
-    let mut buf = vec![0u8; 65536];
-    while Instant::now() < deadline {
-        if let Some(n) = sock.recv(&mut buf)? {
-            if let Some(t) = f(buf.get(..n).unwrap_or_default()) {
-                return Ok(Some(t));
-            }
-        }
-    }
-    Ok(None)
-}
-
 /// Handles one registration frame; returns the accepted message, if any.
 fn registration(frame: &[u8], verifier: &mut Verifier, report: &mut Report) -> Option<ControlMsg> {
     if frame.get(12..14) != Some(&ETHERTYPE_RDMA_INFO.to_be_bytes()[..]) {
@@ -145,22 +212,23 @@ fn registration(frame: &[u8], verifier: &mut Verifier, report: &mut Report) -> O
 
 /// Runs the whole scenario against one agent.
 pub fn run_switch(a: &SwitchArgs, ready: impl FnOnce()) -> Result<Report> {
-    let sock = RawSocket::open(&a.iface).with_context(|| format!("raw socket on {}", a.iface))?;
-    sock.set_read_timeout(Duration::from_millis(20))?;
+    let mut sock = Link::open(&a.iface)?;
     ready();
     let mut report = Report::default();
     let mut verifier = Verifier::new(a.key.clone());
     let deadline = Instant::now() + a.timeout;
-    recv_until(&sock, deadline, |f| {
+    sock.recv_until(deadline, |f| {
         registration(f, &mut verifier, &mut report);
         let done =
             report.qps.len() == usize::from(a.qps) && report.mem.is_some() && report.eth.is_some();
         done.then_some(())
     })?
-    .context("registration incomplete before the timeout")?;
-    let (server_mac, server_ip) = report.eth.context("no ETH info")?;
-    let (va, rkey) = report.mem.context("no MEM info")?;
-    let (&g0, _) = report.qps.iter().next().context("no QPs")?;
+    .ok_or(PeerError::RegistrationIncomplete)?;
+    let (Some((server_mac, server_ip)), Some((va, rkey)), Some((&g0, _))) =
+        (report.eth, report.mem, report.qps.iter().next())
+    else {
+        return Err(PeerError::RegistrationIncomplete);
+    };
 
     // A refresh signed with the wrong key must not reset anything.
     let mut seq = SeqSource::from_clock();
@@ -180,7 +248,7 @@ pub fn run_switch(a: &SwitchArgs, ready: impl FnOnce()) -> Result<Report> {
     );
     sock.send(&f)?;
     let renewed = |report: &mut Report, verifier: &mut Verifier, f: &[u8]| matches!(registration(f, verifier, report), Some(ControlMsg::QpInfo { global_index, .. }) if global_index == g0);
-    let after_forged = recv_until(&sock, Instant::now() + Duration::from_millis(500), |f| {
+    let after_forged = sock.recv_until(Instant::now() + Duration::from_millis(500), |f| {
         renewed(&mut report, &mut verifier, f).then_some(())
     })?;
     report.forged_refresh_ignored = after_forged.is_none();
@@ -199,11 +267,15 @@ pub fn run_switch(a: &SwitchArgs, ready: impl FnOnce()) -> Result<Report> {
         &mut f,
     );
     sock.send(&f)?;
-    report.refresh_renewed = recv_until(&sock, Instant::now() + Duration::from_secs(3), |f| {
-        renewed(&mut report, &mut verifier, f).then_some(())
-    })?
-    .is_some();
-    let qpn = *report.qps.get(&g0).context("QP vanished")?;
+    report.refresh_renewed = sock
+        .recv_until(Instant::now() + Duration::from_secs(3), |f| {
+            renewed(&mut report, &mut verifier, f).then_some(())
+        })?
+        .is_some();
+    let qpn = *report
+        .qps
+        .get(&g0)
+        .ok_or_else(|| PeerError::Protocol(format!("QP {g0} vanished")))?;
 
     let spec = |op: Opcode, psn: u32, reth: Option<Reth>| RoceSpec {
         src_mac: a.switch_mac,
@@ -249,7 +321,7 @@ pub fn run_switch(a: &SwitchArgs, ready: impl FnOnce()) -> Result<Report> {
         dma_len: parked.len() as u32,
     };
     sock.send(&spec(Opcode::WRITE_ONLY, 0, Some(reth)).to_bytes(&parked, true)?)?;
-    let ack = recv_until(&sock, wait, replies(|o| o == Opcode::ACK))?;
+    let ack = sock.recv_until(wait, replies(|o| o == Opcode::ACK))?;
     report.write_acked = matches!(ack, Some((_, 0, Some(AethKind::Ack { .. }), _)));
 
     // Fetch it back and check the tag against the trailer the header would carry.
@@ -259,7 +331,7 @@ pub fn run_switch(a: &SwitchArgs, ready: impl FnOnce()) -> Result<Report> {
         dma_len: parked.len() as u32,
     };
     sock.send(&spec(Opcode::READ_REQUEST, 1, Some(reth)).to_bytes(&[], true)?)?;
-    let resp = recv_until(&sock, wait, replies(|o| o == Opcode::READ_RESPONSE_ONLY))?;
+    let resp = sock.recv_until(wait, replies(|o| o == Opcode::READ_RESPONSE_ONLY))?;
     if let Some((_, 1, _, data)) = resp {
         let trailer = SplitTrailer {
             remote_va: va + 4096,
@@ -287,9 +359,11 @@ pub fn run_switch(a: &SwitchArgs, ready: impl FnOnce()) -> Result<Report> {
     let mut got = 0usize;
     let mut next_psn = 2u32;
     let is_resp = |o: Opcode| (0x0d..=0x10).contains(&o.0);
-    while let Some((op, psn, _, data)) = recv_until(&sock, wait, replies(is_resp))? {
+    while let Some((op, psn, _, data)) = sock.recv_until(wait, replies(is_resp))? {
         if psn != next_psn {
-            bail!("READ response PSN {psn}, expected {next_psn}");
+            return Err(PeerError::Protocol(format!(
+                "READ response PSN {psn}, expected {next_psn}"
+            )));
         }
         next_psn += 1;
         got += data.len();
@@ -299,7 +373,9 @@ pub fn run_switch(a: &SwitchArgs, ready: impl FnOnce()) -> Result<Report> {
         }
     }
     if got != big as usize {
-        bail!("segmented READ returned {got} bytes, expected {big}");
+        return Err(PeerError::Protocol(format!(
+            "segmented READ returned {got} bytes, expected {big}"
+        )));
     }
 
     // Skip a PSN: the agent must answer with a sequence-error NAK naming the expected PSN.
@@ -309,8 +385,9 @@ pub fn run_switch(a: &SwitchArgs, ready: impl FnOnce()) -> Result<Report> {
         dma_len: 4,
     };
     sock.send(&spec(Opcode::WRITE_ONLY, next_psn + 1, Some(reth)).to_bytes(b"skip", true)?)?;
-    let nak = recv_until(&sock, wait, replies(|o| o == Opcode::ACK))?;
+    let nak = sock.recv_until(wait, replies(|o| o == Opcode::ACK))?;
     report.gap_nak = matches!(nak, Some((_, p, Some(AethKind::Nak(NakCode::PsnSequenceError)), _)) if p == next_psn);
+    sock.close(Duration::from_millis(100))?;
     Ok(report)
 }
 
@@ -328,8 +405,8 @@ pub enum ForgeKind {
 /// Sends one registration frame the switch must refuse: signed with a wrong key, or not
 /// signed at all.
 pub fn forge(iface: &str, kind: ForgeKind, server_index: u16, global_index: u16) -> Result<()> {
-    let sock = RawSocket::open(iface).with_context(|| format!("raw socket on {iface}"))?;
-    let mac = ribosome_rnic::sys::interface_mac(iface)?;
+    let mut sock = Link::open(iface)?;
+    let mac = ribosome_rnic::interface_mac(iface).map_err(|e| sock.io(e))?;
     let wrong = AuthKey::new([0x66; 32]);
     let auth = Auth {
         server_index,
@@ -354,5 +431,5 @@ pub fn forge(iface: &str, kind: ForgeKind, server_index: u16, global_index: u16)
         ForgeKind::Unsigned => write_control(INFO_DST_MAC, mac, &qp, None, &mut f),
     }
     sock.send(&f)?;
-    Ok(())
+    sock.close(Duration::from_millis(100))
 }

@@ -3,9 +3,9 @@
 //! the full packets, per packet size, all in one run.
 
 use crate::host::NfHost;
+use crate::sim::{Result, SimError};
 use crate::sim::{Sim, SimConfig};
 use crate::traffic::{generate, verify, TrafficSpec};
-use anyhow::{ensure, Result};
 use std::time::Instant;
 
 /// One size's figures.
@@ -58,11 +58,12 @@ pub fn bench_size(size: usize, packets: usize, repeats: usize) -> Result<BenchRo
         sim.drain(1_000_000_000);
         pps.push(packets as f64 / t.elapsed().as_secs_f64());
         let v = verify(&pkts, sim.output(), None);
-        ensure!(
-            v.exact == packets as u64 && v.corrupted == 0,
-            "size {size}: {v:?} losses {:?}",
-            sim.switch.losses()
-        );
+        if v.exact != packets as u64 || v.corrupted != 0 {
+            return Err(SimError::Check(format!(
+                "size {size}: {v:?} losses {:?}",
+                sim.switch.losses()
+            )));
+        }
         row = Some(BenchRow {
             size,
             packets: packets as u64,
@@ -85,7 +86,9 @@ pub fn bench_size(size: usize, packets: usize, repeats: usize) -> Result<BenchRo
         }
         nf.flush(u64::MAX / 2, &mut out);
         nf_pps.push(packets as f64 / t.elapsed().as_secs_f64());
-        ensure!(out.len() == packets, "NF-only baseline lost packets");
+        if out.len() != packets {
+            return Err(SimError::Check("NF-only baseline lost packets".into()));
+        }
     }
     let mut row = row.unwrap_or(BenchRow {
         size,

@@ -4,8 +4,15 @@
 
 use crate::contract::{apply_nf_contract, FrameKind};
 use crate::rewrite::Nat;
-use anyhow::{Context, Result};
-use reframer_core::{Config, Scheduler};
+use reframer_core::{Config, ConfigError, Scheduler};
+
+/// Why an NF host could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum NfHostError {
+    /// The scheduler refused its settings (the message names the key).
+    #[error("scheduler settings: {0}")]
+    Scheduler(#[from] ConfigError),
+}
 
 /// What the NF host saw.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,11 +44,11 @@ impl NfHost {
     /// A host with scheduler settings `cfg` and an optional NAT. TCP ACK coalescing and
     /// reordering are forced off: a header frame's trailer looks like payload to the parser,
     /// so a coalescer would treat headers as data and must not touch them.
-    pub fn new(mut cfg: Config, nat: Option<Nat>) -> Result<Self> {
+    pub fn new(mut cfg: Config, nat: Option<Nat>) -> Result<Self, NfHostError> {
         cfg.tcp_ack_coalescing = false;
         cfg.tcp_reorder = false;
         Ok(Self {
-            sched: Scheduler::new(cfg).context("scheduler settings")?,
+            sched: Scheduler::new(cfg)?,
             nat,
             batch: Vec::with_capacity(64),
             stats: NfStats::default(),

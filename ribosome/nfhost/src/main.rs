@@ -314,7 +314,7 @@ enum Job {
     Demo(Box<Demo>),
     Bench(usize, usize, Vec<usize>),
     Serve(Box<serve::Serve>),
-    Probe(probe::ProbeArgs),
+    Probe(probe::ProbeArgs, reframer_io::PortSpec),
 }
 
 fn setup(cmd: Cmd) -> Result<Job> {
@@ -350,8 +350,8 @@ fn setup(cmd: Cmd) -> Result<Job> {
         }
         Cmd::Serve(a) => Job::Serve(Box::new(serve::setup(&a)?)),
         Cmd::Probe(a) => {
-            probe::check(&a)?;
-            Job::Probe(a)
+            let spec = probe::check(&a)?;
+            Job::Probe(a, spec)
         }
     })
 }
@@ -365,7 +365,7 @@ fn main() -> ExitCode {
         Job::Demo(d) => demo(*d),
         Job::Bench(packets, repeats, sizes) => bench(packets, repeats, &sizes),
         Job::Serve(s) => serve::run(*s),
-        Job::Probe(a) => probe::run(&a),
+        Job::Probe(a, spec) => probe::run(&a, spec),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,14 +1,15 @@
-//! `ribosome-nfhost serve`: the one-armed NF host on AF_PACKET (netns deployments).
+//! `ribosome-nfhost serve`: the one-armed NF host on an AF_PACKET port (netns deployments).
 
 use anyhow::{Context, Result};
+use reframer_io::portset::{PortSet, JUMBO_FRAME_BYTES};
+use reframer_io::{now_ns, PortKind, PortSpec};
 use ribosome_config::cluster;
 use ribosome_nfhost::{Nat, NfHost};
-use ribosome_rnic::sys::RawSocket;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Options of `serve`.
 #[derive(Debug, clap::Args)]
@@ -82,35 +83,40 @@ pub(crate) fn setup(a: &ServeArgs) -> Result<Serve> {
 /// Serves until SIGINT/SIGTERM: every error here is a run-time one.
 pub(crate) fn run(s: Serve) -> Result<()> {
     let Serve { iface, mut host } = s;
-    let sock =
-        RawSocket::open(&iface).with_context(|| format!("opening a raw socket on {iface}"))?;
+    let spec = PortSpec {
+        kind: PortKind::AfPacket,
+        name: iface.clone(),
+    };
+    let mut set =
+        PortSet::open(&[spec], JUMBO_FRAME_BYTES).with_context(|| format!("opening {iface}"))?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("signal handler")?;
     }
     eprintln!("ribosome-nfhost: serving on {iface}");
-    let start = Instant::now();
-    let mut buf = vec![0u8; 65536];
+    let start = now_ns();
     let mut out = Vec::new();
     while !stop.load(Ordering::Relaxed) {
-        let now = start.elapsed().as_nanos() as u64;
-        let wait = host.next_deadline().map_or(1_000_000, |d| {
-            d.saturating_sub(now).clamp(10_000, 1_000_000)
-        });
-        sock.set_read_timeout(Duration::from_nanos(wait))?;
-        if let Some(n) = sock.recv(&mut buf)? {
-            let now = start.elapsed().as_nanos() as u64;
-            host.push(buf[..n].to_vec(), now);
-        }
-        host.poll(start.elapsed().as_nanos() as u64, &mut out);
+        let now = now_ns() - start;
+        let got = set
+            .poll_rx(64, |_, f, _| host.push(f.to_vec(), now))
+            .context("receive")?;
+        host.poll(now_ns() - start, &mut out);
         for f in out.drain(..) {
-            sock.send(&f).context("send")?;
+            set.send(0, &f);
+        }
+        set.flush().context("send")?;
+        if got == 0 {
+            let deadline = host.next_deadline().map(|d| start + d);
+            set.wait(deadline, Duration::from_millis(1))
+                .context("poll")?;
         }
     }
-    host.flush(start.elapsed().as_nanos() as u64, &mut out);
+    host.flush(now_ns() - start, &mut out);
     for f in out.drain(..) {
-        sock.send(&f).context("send")?;
+        set.send(0, &f);
     }
+    set.drain(Duration::from_millis(100)).context("send")?;
     let s = host.stats();
     eprintln!(
         "ribosome-nfhost: shutting down: rx {} tx {} split {} whole {}",

@@ -4,11 +4,13 @@
 //! fixed one-way latencies; faults are injected on the links and servers.
 
 use crate::host::NfHost;
+use crate::host::NfHostError;
 use crate::rewrite::Nat;
-use anyhow::{Context, Result};
+use ribosome_agent::agent::AgentError;
 use ribosome_agent::agent::{Agent, AgentConfig};
 use ribosome_rnic::soft::{SoftConfig, SoftRnic};
-use ribosome_switch::{PortId, Switch, SwitchConfig};
+use ribosome_switch::SwitchError;
+use ribosome_switch::{Out, PortId, Switch, SwitchConfig};
 use ribosome_wire::control::{AuthKey, INFO_DST_MAC};
 use ribosome_wire::ib::Opcode;
 use ribosome_wire::MacAddr;
@@ -126,7 +128,7 @@ pub struct Sim {
     next_tick: u64,
     drop_writes: Vec<u64>,
     stats: SimStats,
-    scratch: Vec<(PortId, Vec<u8>)>,
+    scratch: Out,
 }
 
 fn server_mac(k: usize) -> MacAddr {
@@ -136,6 +138,29 @@ fn server_mac(k: usize) -> MacAddr {
 fn server_ip(k: usize) -> Ipv4Addr {
     Ipv4Addr::new(192, 168, 40, k as u8 + 1)
 }
+
+/// Why the in-process pipeline could not be built or failed its checks.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The switch refused its settings.
+    #[error(transparent)]
+    Switch(#[from] SwitchError),
+    /// The NF host refused its settings.
+    #[error(transparent)]
+    Host(#[from] NfHostError),
+    /// A payload server could not be set up.
+    #[error("payload server setup: {0}")]
+    Server(#[from] AgentError),
+    /// No payload server with this index.
+    #[error("no payload server {0}")]
+    NoServer(usize),
+    /// A run lost or corrupted packets where none may be (the message says what).
+    #[error("{0}")]
+    Check(String),
+}
+
+/// `Result` of the in-process pipeline.
+pub type Result<T, E = SimError> = std::result::Result<T, E>;
 
 impl Sim {
     /// Builds the pipeline and lets every server register.
@@ -155,7 +180,7 @@ impl Sim {
             next_tick: 0,
             drop_writes: Vec::new(),
             stats: SimStats::default(),
-            scratch: Vec::new(),
+            scratch: Out::new(),
             cfg,
         };
         for k in 0..usize::from(sim.cfg.switch.servers) {
@@ -179,12 +204,12 @@ impl Sim {
             key: self.cfg.switch.key.clone(),
         };
         let rnic = SoftRnic::new(SoftConfig::new(server_mac(k), server_ip(k)));
-        let mut agent = Agent::setup(cfg, Box::new(rnic)).context("payload server setup")?;
+        let mut agent = Agent::setup(cfg, Box::new(rnic))?;
         let port = FIRST_SERVER_PORT + k as PortId;
         for f in agent.announcements() {
             self.schedule(self.cfg.server_link_ns, Dest::Switch(port), f);
         }
-        let slot = self.servers.get_mut(k).context("server index")?;
+        let slot = self.servers.get_mut(k).ok_or(SimError::NoServer(k))?;
         *slot = Some(agent);
         Ok(())
     }
@@ -319,10 +344,10 @@ impl Sim {
             self.now = self.now.max(next);
             if tick <= self.now {
                 self.next_tick = self.now + self.cfg.tick_ns;
-                let mut out = std::mem::take(&mut self.scratch);
-                self.switch.tick(self.now, &mut out);
+                self.switch.tick(self.now, &mut self.scratch);
+                let mut out = std::mem::take(&mut *self.scratch);
                 self.route(&mut out);
-                self.scratch = out;
+                *self.scratch = out;
             }
             if nf.is_some_and(|d| d <= self.now) {
                 let mut out = Vec::new();
@@ -377,10 +402,11 @@ impl Sim {
     }
 
     fn switch_rx(&mut self, port: PortId, frame: &[u8]) {
-        let mut out = std::mem::take(&mut self.scratch);
-        self.switch.process(port, frame, self.now, &mut out);
+        self.switch
+            .process(port, frame, self.now, &mut self.scratch);
+        let mut out = std::mem::take(&mut *self.scratch);
         self.route(&mut out);
-        self.scratch = out;
+        *self.scratch = out;
     }
 
     fn route(&mut self, out: &mut Vec<(PortId, Vec<u8>)>) {

@@ -5,17 +5,14 @@
 //!   (one-sided WRITE and READ with rkey/bounds checks, PSN tracking with 24-bit wrap, NAKs,
 //!   duplicates, READ segmentation, an outstanding-READ cap, optional ICRC check). Its core is
 //!   sans-IO ([`soft::SoftRnic`]); on an interface it is driven through
-//!   [`RdmaTransport::on_frame`] by the agent's AF_PACKET loop ([`sys::RawSocket`]).
+//!   [`RdmaTransport::on_frame`] by the agent's loop over a reframer-io port.
 //! - [`verbs`]: rdma-sys (libibverbs): device discovery, PD, MR, RC QPs driven
 //!   RESET->INIT->RTR->RTS with the destination QPN set to the switch-side global index.
 //!
-//! `unsafe` lives only in [`sys`] (AF_PACKET) and `verbs::sys` (libibverbs).
+//! `unsafe` lives only in `verbs::sys` (libibverbs).
 
 pub mod soft;
-pub mod sys;
 pub mod verbs;
-
-use std::fmt;
 
 /// Payload memory registered for remote access, as announced in a MEM info frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,21 +26,20 @@ pub struct MemoryInfo {
 }
 
 /// Why a transport operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportError(pub String);
-
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TransportError {}
-
-impl TransportError {
-    pub(crate) fn new(msg: impl Into<String>) -> Self {
-        Self(msg.into())
-    }
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// Payload memory larger than this host can address.
+    #[error("memory size {0} too large")]
+    MemoryTooLarge(u64),
+    /// No local QP with this number.
+    #[error("no QP {0:#x}")]
+    NoSuchQp(u32),
+    /// No usable RDMA device, port or GID (the message names it).
+    #[error("{0}")]
+    Device(String),
+    /// A libibverbs call failed (the message names the call or state).
+    #[error("{0}")]
+    Verbs(String),
 }
 
 /// What a payload-server agent needs from an RDMA device, real or emulated.
@@ -64,4 +60,12 @@ pub trait RdmaTransport: Send {
     /// Offers one received Ethernet frame. A software responder answers RoCEv2 requests by
     /// calling `tx` for each reply frame; hardware backends ignore it (the NIC already did).
     fn on_frame(&mut self, frame: &[u8], tx: &mut dyn FnMut(&[u8]));
+}
+
+/// The MAC address of `iface`, from sysfs.
+pub fn interface_mac(iface: &str) -> std::io::Result<ribosome_wire::MacAddr> {
+    let text = std::fs::read_to_string(format!("/sys/class/net/{iface}/address"))?;
+    text.trim().parse().map_err(|e| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{iface} MAC: {e}"))
+    })
 }

@@ -3,7 +3,6 @@
 
 use crate::consts;
 use crate::lpm::{Blacklist, BlacklistAction};
-use anyhow::{bail, Context, Result};
 use ribosome_config::size::parse_size;
 use ribosome_config::{cluster, ConfigError, Servers};
 use ribosome_wire::control::AuthKey;
@@ -11,6 +10,36 @@ use ribosome_wire::MacAddr;
 use serde::Deserialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
+
+/// Why a cluster file or a set of switch settings was refused; the message names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchError {
+    /// The file or its `[servers]` part (shared reader).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A `[switch]` setting out of range or inconsistent.
+    #[error("{0}")]
+    Setting(String),
+    /// The same, with the file it came from.
+    #[error("in {path}: {err}")]
+    InFile {
+        /// The cluster file.
+        path: String,
+        /// What is wrong in it (shown inline: not also the source).
+        err: Box<Self>,
+    },
+}
+
+/// `Result` of the switch's settings.
+pub type Result<T, E = SwitchError> = std::result::Result<T, E>;
+
+/// Returns a [`SwitchError::Setting`] built like `format!`.
+macro_rules! bail {
+    ($($t:tt)*) => {
+        return Err(SwitchError::Setting(format!($($t)*)))
+    };
+}
+pub(crate) use bail;
 
 /// A switch port number (the daemon: index into `[[switch.port]]`).
 pub type PortId = u16;
@@ -236,7 +265,10 @@ impl LoadedSwitch {
     /// Reads `[servers]` and `[switch]` from a cluster file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = cluster::read_text(path)?;
-        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+        Self::parse(&text).map_err(|e| SwitchError::InFile {
+            path: path.display().to_string(),
+            err: Box::new(e),
+        })
     }
 
     /// Parses the text of a cluster file.
@@ -254,7 +286,10 @@ impl LoadedSwitch {
             bail!("[switch] needs exactly one port with role = \"nf\"");
         };
         let mut c = SwitchConfig::new(nf_port, ports_with(&sw.port, PortRole::Client));
-        c.servers = u16::try_from(servers.server.len().max(1)).context("servers")?;
+        let Ok(n) = u16::try_from(servers.server.len().max(1)) else {
+            bail!("servers: more than {} [[servers.server]] entries", u16::MAX);
+        };
+        c.servers = n;
         c.qps_per_server = servers.qps_per_server;
         c.switch_ip = servers.switch_ip;
         c.switch_mac = servers.switch_mac()?;
@@ -294,9 +329,9 @@ impl LoadedSwitch {
                 (None, Some(p)) if usize::from(p) < sw.port.len() => BlacklistAction::Send(p),
                 _ => bail!("switch.blacklist[{i}]: give action = \"drop\" or a valid port"),
             };
-            c.blacklist
-                .insert_str(&e.prefix, action)
-                .with_context(|| format!("switch.blacklist[{i}]"))?;
+            if let Err(e) = c.blacklist.insert_str(&e.prefix, action) {
+                bail!("switch.blacklist[{i}]: {e}");
+            }
         }
         c.validate()?;
         Ok(Self {

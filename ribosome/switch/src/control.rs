@@ -108,7 +108,7 @@ impl Switch {
             server_index: server_idx as u16,
             seq: self.refresh_seq.next_seq(),
         };
-        let mut f = Vec::with_capacity(80);
+        let mut f = out.buffer(80);
         write_control(
             mac,
             self.cfg.switch_mac,

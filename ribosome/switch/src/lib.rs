@@ -23,6 +23,6 @@ pub mod selector;
 mod split;
 mod state;
 
-pub use config::{LoadedSwitch, Overload, PortId, PortRole, SwitchConfig};
+pub use config::{LoadedSwitch, Overload, PortId, PortRole, SwitchConfig, SwitchError};
 pub use counters::{Counters, Losses, WholeReasons};
 pub use pipeline::{Out, Switch};

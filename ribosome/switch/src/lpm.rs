@@ -1,6 +1,6 @@
 //! The `blacklist` LPM table on the IPv4 destination (1024 entries in the original).
 
-use anyhow::{bail, Context, Result};
+use crate::config::{bail, Result, SwitchError};
 use std::net::Ipv4Addr;
 
 /// What a blacklist hit does.
@@ -41,11 +41,9 @@ impl Blacklist {
     /// Adds `"a.b.c.d/len"`.
     pub fn insert_str(&mut self, s: &str, action: BlacklistAction) -> Result<()> {
         let (ip, len) = s.split_once('/').unwrap_or((s, "32"));
-        let ip: Ipv4Addr = ip.trim().parse().with_context(|| format!("prefix {s:?}"))?;
-        let len: u8 = len
-            .trim()
-            .parse()
-            .with_context(|| format!("prefix {s:?}"))?;
+        let (Ok(ip), Ok(len)) = (ip.trim().parse::<Ipv4Addr>(), len.trim().parse::<u8>()) else {
+            bail!("prefix {s:?}: want a.b.c.d/len");
+        };
         self.insert(ip, len, action)
     }
 

@@ -29,7 +29,12 @@ pub(crate) struct FlowOrder {
     pub(crate) ready: Vec<(PortId, Vec<u8>)>,
     /// Frames that passed unordered because `limit` was reached.
     pub(crate) overflow: u64,
+    /// Emptied FIFOs kept for the next flow (no allocation per split packet).
+    spare: Vec<VecDeque<Item>>,
 }
+
+/// Emptied FIFOs kept at most.
+const SPARE_QUEUES: usize = 1024;
 
 impl FlowOrder {
     pub(crate) fn new(limit: usize) -> Self {
@@ -39,6 +44,7 @@ impl FlowOrder {
             limit,
             ready: Vec::new(),
             overflow: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -64,9 +70,10 @@ impl FlowOrder {
             return;
         }
         self.held += 1;
+        let spare = &mut self.spare;
         self.queues
             .entry(hash)
-            .or_default()
+            .or_insert_with(|| spare.pop().unwrap_or_default())
             .push_back(Item::Waiting { slot, generation });
     }
 
@@ -110,7 +117,11 @@ impl FlowOrder {
             }
         }
         if q.is_empty() {
-            self.queues.remove(&hash);
+            if let Some(q) = self.queues.remove(&hash) {
+                if self.spare.len() < SPARE_QUEUES {
+                    self.spare.push(q);
+                }
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `Ingress.apply`): registration frames, RoCE from servers, returns from the NF, blacklist,
 //! split or whole.
 
+use crate::config::Result;
 use crate::config::{PortId, SwitchConfig};
 use crate::counters::{Counters, Losses, WholeReasons};
 use crate::lpm::BlacklistAction;
@@ -9,11 +10,86 @@ use crate::order::FlowOrder;
 use crate::packet::{self, Parsed};
 use crate::selector::Selector;
 use crate::state::{QpState, ServerState, Slot};
-use anyhow::Result;
 use ribosome_wire::control::{SeqSource, Verifier, ETHERTYPE_QP_REFRESH, ETHERTYPE_RDMA_INFO};
 
-/// Frames the switch emits: (egress port, frame).
-pub type Out = Vec<(PortId, Vec<u8>)>;
+/// Frames the switch emits, (egress port, frame), in order; it derefs to that `Vec`. It also
+/// keeps spare frame buffers: the switch takes its output buffers from here, and a caller that
+/// has sent a frame hands its buffer back with [`Out::recycle`], so a long-running switch does
+/// not allocate per packet.
+#[derive(Debug, Default)]
+pub struct Out {
+    frames: Vec<(PortId, Vec<u8>)>,
+    spare: Vec<Vec<u8>>,
+}
+
+/// Spare buffers [`Out`] keeps at most.
+const SPARE_BUFFERS: usize = 8192;
+
+impl Out {
+    /// No frames, no spare buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty buffer with room for `capacity` bytes, recycled when one is spare.
+    pub fn buffer(&mut self, capacity: usize) -> Vec<u8> {
+        match self.spare.pop() {
+            Some(mut b) => {
+                b.reserve(capacity);
+                b
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// A buffer holding a copy of `data`.
+    pub(crate) fn copy_of(&mut self, data: &[u8]) -> Vec<u8> {
+        match self.spare.pop() {
+            Some(mut b) => {
+                b.extend_from_slice(data);
+                b
+            }
+            None => data.to_vec(),
+        }
+    }
+
+    /// Gives back a buffer whose frame was sent.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS {
+            buf.clear();
+            self.spare.push(buf);
+        }
+    }
+
+    /// Moves the emitted frames into `to` (appended, in order), keeping both vectors'
+    /// capacity; send them, then [`Out::recycle`] each buffer.
+    pub fn take_into(&mut self, to: &mut Vec<(PortId, Vec<u8>)>) {
+        to.append(&mut self.frames);
+    }
+}
+
+impl std::ops::Deref for Out {
+    type Target = Vec<(PortId, Vec<u8>)>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.frames
+    }
+}
+
+impl<'a> IntoIterator for &'a Out {
+    type Item = &'a (PortId, Vec<u8>);
+    type IntoIter = std::slice::Iter<'a, (PortId, Vec<u8>)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.frames.iter()
+    }
+}
+
+impl std::ops::DerefMut for Out {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.frames
+    }
+}
 
 /// The pipeline model. Feed frames with [`Switch::process`] and time with [`Switch::tick`].
 #[derive(Debug)]
@@ -31,6 +107,8 @@ pub struct Switch {
     pub(crate) refresh_seq: SeqSource,
     pub(crate) next_control_ns: Option<u64>,
     pub(crate) order: FlowOrder,
+    /// The WRITE payload being assembled (kept to spare an allocation per split).
+    pub(crate) scratch: Vec<u8>,
     pub(crate) counters: Counters,
     pub(crate) losses: Losses,
     pub(crate) whole: WholeReasons,
@@ -51,6 +129,7 @@ impl Switch {
             refresh_seq: SeqSource::from_clock(),
             next_control_ns: None,
             order: FlowOrder::new(cfg.order_limit),
+            scratch: Vec::new(),
             counters: Counters::default(),
             losses: Losses::default(),
             whole: WholeReasons::default(),
@@ -177,7 +256,8 @@ impl Switch {
                 BlacklistAction::Drop => self.counters.blacklist_drop += 1,
                 BlacklistAction::Send(p) => {
                     self.counters.blacklist_send += 1;
-                    out.push((p, frame.to_vec()));
+                    let f = out.copy_of(frame);
+                    out.push((p, f));
                 }
             }
             return;
@@ -198,7 +278,7 @@ impl Switch {
     /// Sends a packet whole to the NF with the source MAC's last byte cleared (the original's
     /// "not split" mark).
     pub(crate) fn send_whole_to_nf(&mut self, frame: &[u8], out: &mut Out) {
-        let mut f = frame.to_vec();
+        let mut f = out.copy_of(frame);
         if let Some(b) = f.get_mut(11) {
             *b = crate::consts::WHOLE_FLAG;
         }

@@ -21,7 +21,8 @@ impl Switch {
             };
             self.counters.whole_out += 1;
             let port = self.client_port(hash);
-            self.order.whole(hash, port, frame.to_vec());
+            let f = out.copy_of(frame);
+            self.order.whole(hash, port, f);
             return;
         }
         let Parsed::L4(p) = parsed else {
@@ -65,7 +66,7 @@ impl Switch {
         }
         let flow_hash = p.flow.crc16();
         self.slots[slot_i] = Some(Slot {
-            header: frame[..trailer_at].to_vec(),
+            header: out.copy_of(&frame[..trailer_at]),
             l4_hdr_len: p.l4_hdr_len,
             trailer,
             generation,
@@ -128,13 +129,15 @@ impl Switch {
             }),
             aeth: None,
         };
-        let mut req = Vec::with_capacity(80);
+        let mut req = out.buffer(80);
         if spec.write_to(&[], self.cfg.icrc, &mut req).is_ok() {
             let server = &mut self.servers[server_idx];
             server.tx_bytes += req.len() as u64;
             server.unanswered_since.get_or_insert(now);
             self.counters.reads += 1;
             out.push((port, req));
+        } else {
+            out.recycle(req);
         }
     }
 
@@ -275,8 +278,9 @@ impl Switch {
                 .settle(slot.flow_hash, read.slot, slot.generation, None);
             return;
         };
-        let mut pkt = Vec::with_capacity(slot.header.len() + payload.len());
-        pkt.extend_from_slice(&slot.header);
+        // The stored header's buffer becomes the packet.
+        let mut pkt = slot.header;
+        pkt.reserve(payload.len());
         set_lengths(&mut pkt, payload.len(), slot.l4_hdr_len);
         pkt.extend_from_slice(payload);
         debug_assert_eq!(

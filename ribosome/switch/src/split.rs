@@ -87,8 +87,10 @@ impl Switch {
             header_slot: slot,
             generation: Some(generation),
         };
-        let mut data = Vec::with_capacity(read_len);
+        let mut data = std::mem::take(&mut self.scratch);
+        data.clear();
         if tag.write_to(&mut data).is_err() {
+            self.scratch = data;
             return self.send_whole_to_nf(frame, out);
         }
         data.resize(data.len() + pad, 0);
@@ -110,8 +112,11 @@ impl Switch {
             }),
             aeth: None,
         };
-        let mut write = Vec::with_capacity(read_len + 80);
-        if spec.write_to(&data, self.cfg.icrc, &mut write).is_err() {
+        let mut write = out.buffer(read_len + 80);
+        let written = spec.write_to(&data, self.cfg.icrc, &mut write);
+        self.scratch = data;
+        if written.is_err() {
+            out.recycle(write);
             return self.send_whole_to_nf(frame, out);
         }
         server.tx_bytes += write.len() as u64;
@@ -127,7 +132,7 @@ impl Switch {
             header_slot: slot,
             generation: Some(generation),
         };
-        let mut hdr = frame[..p.payload_off()].to_vec();
+        let mut hdr = out.copy_of(&frame[..p.payload_off()]);
         hdr[6 + 5] = SPLIT_FLAG;
         hdr[DST_MAC_SERVER_BYTE] = server_idx as u8;
         hdr[DST_MAC_QP_BYTE] = qp_idx as u8;

@@ -5,10 +5,13 @@
 use ribosome_switch::consts::SPLIT_FLAG;
 use ribosome_switch::lpm::BlacklistAction;
 use ribosome_switch::{Out, Overload, Switch, SwitchConfig};
-use ribosome_wire::control::{write_control, Auth, AuthKey, ControlMsg, ParsedControl};
+use ribosome_wire::control::{AuthKey, ControlMsg, ParsedControl};
 use ribosome_wire::ib::{Aeth, Bth, NakCode, Opcode};
-use ribosome_wire::{MacAddr, PayloadTag, RoceFrame, RoceSpec, SplitTrailer};
+use ribosome_wire::{MacAddr, PayloadTag, RoceFrame, SplitTrailer};
 use std::net::Ipv4Addr;
+
+mod common;
+use common::{ctrl, server_reply, udp};
 
 const CLIENT: u16 = 0;
 const NF: u16 = 1;
@@ -23,22 +26,6 @@ fn cfg() -> SwitchConfig {
     c.payload_log = 4096;
     c.overload = None;
     c
-}
-
-fn ctrl(key: &AuthKey, seq: u64, msg: ControlMsg) -> Vec<u8> {
-    let mut f = Vec::new();
-    let auth = Auth {
-        server_index: 0,
-        seq,
-    };
-    write_control(
-        MacAddr([0, 0, 0, 0, 0, 2]),
-        MacAddr([2, 0, 0, 0, 0, 9]),
-        &msg,
-        Some((key, auth)),
-        &mut f,
-    );
-    f
 }
 
 fn register(sw: &mut Switch, key: &AuthKey, timer: u16, seq0: u64) {
@@ -64,21 +51,6 @@ fn register(sw: &mut Switch, key: &AuthKey, timer: u16, seq0: u64) {
     };
     sw.process(S0, &ctrl(key, seq0 + 6, eth), 0, &mut out);
     assert!(out.is_empty());
-}
-
-fn udp(payload_len: usize, sport: u16) -> Vec<u8> {
-    let payload: Vec<u8> = (0..payload_len).map(|i| i as u8).collect();
-    reframer_core::frames::FrameSpec {
-        payload,
-        ..reframer_core::frames::FrameSpec::udp(
-            [10, 0, 0, 1].into(),
-            [10, 0, 0, 2].into(),
-            sport,
-            53,
-            0,
-        )
-    }
-    .build()
 }
 
 fn ready() -> Switch {
@@ -197,19 +169,10 @@ fn registration_must_be_authenticated() {
 }
 
 fn nak(qp: u32) -> Vec<u8> {
-    RoceSpec {
-        src_mac: MacAddr([2, 0, 0, 0, 0, 9]),
-        dst_mac: MacAddr([0, 0, 0, 0, 0, 1]),
-        src_ip: Ipv4Addr::new(192, 168, 40, 1),
-        dst_ip: Ipv4Addr::new(192, 168, 40, 254),
-        ip_ident: 0,
-        tos: 0,
-        ttl: 64,
-        udp_src_port: 0xc000,
-        bth: Bth::new(Opcode::ACK, qp, 0, false),
-        reth: None,
-        aeth: Some(Aeth::nak(NakCode::PsnSequenceError, 0)),
-    }
+    server_reply(
+        Bth::new(Opcode::ACK, qp, 0, false),
+        Aeth::nak(NakCode::PsnSequenceError, 0),
+    )
     .to_bytes(&[], true)
     .unwrap()
 }

@@ -93,7 +93,7 @@ fn run() -> Result<bool, Failure> {
                 outln!("READY");
                 cli::flush_stdout();
             })
-            .map_err(runtime)?;
+            .map_err(|e| runtime(e.into()))?;
             out!("{}", report.lines());
             Ok(report.all_ok(qps))
         }

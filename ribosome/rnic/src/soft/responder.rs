@@ -615,8 +615,7 @@ impl RdmaTransport for SoftRnic {
     }
 
     fn register_memory(&mut self, len: u64) -> Result<MemoryInfo, TransportError> {
-        let len = usize::try_from(len)
-            .map_err(|_| TransportError::new(format!("memory size {len} too large")))?;
+        let len = usize::try_from(len).map_err(|_| TransportError::MemoryTooLarge(len))?;
         let access = Access {
             remote_read: true,
             remote_write: true,
@@ -632,7 +631,7 @@ impl RdmaTransport for SoftRnic {
         if self.reset(qpn) {
             Ok(())
         } else {
-            Err(TransportError::new(format!("no QP {qpn:#x}")))
+            Err(TransportError::NoSuchQp(qpn))
         }
     }
 

@@ -46,36 +46,42 @@ pub struct VerbsTransport {
 }
 
 fn err(e: impl std::fmt::Display) -> TransportError {
-    TransportError::new(e.to_string())
+    TransportError::Verbs(e.to_string())
+}
+
+fn dev_err(e: impl std::fmt::Display) -> TransportError {
+    TransportError::Device(e.to_string())
 }
 
 impl VerbsTransport {
     /// Opens the device, checks the port is ACTIVE, picks the GID, and allocates PD and CQ.
     pub fn open(cfg: VerbsConfig) -> Result<Self, TransportError> {
-        let list = sys::DeviceList::get().map_err(|e| err(format!("no RDMA device: {e}")))?;
+        let list = sys::DeviceList::get().map_err(|e| dev_err(format!("no RDMA device: {e}")))?;
         let names = list.names();
         if names.is_empty() {
-            return Err(err(
+            return Err(dev_err(
                 "no RDMA device: ibv_get_device_list returned no devices",
             ));
         }
         let idx = match &cfg.device {
             None => 0,
             Some(want) => names.iter().position(|n| n == want).ok_or_else(|| {
-                err(format!(
+                dev_err(format!(
                     "RDMA device {want} not found (have: {})",
                     names.join(", ")
                 ))
             })?,
         };
         let device = names.get(idx).cloned().unwrap_or_default();
-        let ctx = list.open(idx).map_err(|e| err(format!("{device}: {e}")))?;
+        let ctx = list
+            .open(idx)
+            .map_err(|e| dev_err(format!("{device}: {e}")))?;
         drop(list);
         let port = ctx
             .query_port(cfg.port)
-            .map_err(|e| err(format!("{device} port {}: ibv_query_port: {e}", cfg.port)))?;
+            .map_err(|e| dev_err(format!("{device} port {}: ibv_query_port: {e}", cfg.port)))?;
         if port.state != rdma_sys::ibv_port_state::IBV_PORT_ACTIVE {
-            return Err(err(format!(
+            return Err(dev_err(format!(
                 "{device} port {} is not ACTIVE (state {})",
                 cfg.port, port.state
             )));
@@ -188,7 +194,7 @@ fn find_gid(
             return u8::try_from(i).map_err(err);
         }
     }
-    Err(err(format!(
+    Err(dev_err(format!(
         "{device} port {port}: no RoCE v2 GID for {ip}; give --gid-index"
     )))
 }
@@ -199,7 +205,7 @@ impl RdmaTransport for VerbsTransport {
     }
 
     fn register_memory(&mut self, len: u64) -> Result<MemoryInfo, TransportError> {
-        let n = usize::try_from(len).map_err(err)?;
+        let n = usize::try_from(len).map_err(|_| TransportError::MemoryTooLarge(len))?;
         let buf = vec![0u8; n].into_boxed_slice();
         let mr = self
             .pd
@@ -223,7 +229,7 @@ impl RdmaTransport for VerbsTransport {
             .qps
             .iter()
             .find(|(q, _)| q.qp_num() == qpn)
-            .ok_or_else(|| err(format!("no QP {qpn:#x}")))?;
+            .ok_or(TransportError::NoSuchQp(qpn))?;
         self.connect(qp, *dest)
     }
 

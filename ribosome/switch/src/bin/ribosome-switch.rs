@@ -1,32 +1,36 @@
-//! `ribosome-switch`: the switch model as a daemon on AF_PACKET ports, so a plain server can
-//! be the splitter where no Tofino exists.
+//! `ribosome-switch`: the switch model as a daemon on reframer-io ports (AF_PACKET TPACKET_V3
+//! ring by default, AF_XDP with `xdp:IFACE`), so a plain server can be the splitter where no
+//! Tofino exists.
 //!
 //! ```text
 //! ribosome-switch --config configs/cluster.toml
 //! ```
-//! Ports, roles, threshold and the rest come from `[switch]`; the key, QPs per server and
-//! the fake client addresses from `[servers]`. SIGINT/SIGTERM stop it with a counter summary.
+//! Ports, roles, threshold and the rest come from `[switch]` (`iface = "eth1"` is
+//! `afpacket:eth1`; `iface = "xdp:eth1"` picks AF_XDP); the key, QPs per server and the fake
+//! client addresses from `[servers]`. One thread drives every port: batched receive, the
+//! model, batched send with a bounded retry backlog, and epoll when idle. SIGINT/SIGTERM stop
+//! it with a counter summary; every frame that did not leave is in a named counter.
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use reframer_io::portset::{port_spec, PortSet, JUMBO_FRAME_BYTES};
+use reframer_io::{now_ns, PortSpec, SetCounters};
 use ribosome_config::cli::{self, EXIT_RUNTIME, EXIT_USAGE};
-use ribosome_rnic::sys::RawSocket;
 use ribosome_switch::{LoadedSwitch, Out, PortId, Switch};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Ribosome split switch (behavioural model) on AF_PACKET ports.
+/// Ribosome split switch (behavioural model) on AF_PACKET or AF_XDP ports.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
     /// Cluster file with [servers] and [switch].
     #[arg(long)]
     config: PathBuf,
-    /// Override an interface: `--iface PORT=NAME` (repeatable).
+    /// Override an interface: `--iface PORT=NAME` or `PORT=KIND:NAME` (repeatable).
     #[arg(long, value_parser = parse_override)]
     iface: Vec<(PortId, String)>,
     /// Print counters every this many seconds (0: only at exit).
@@ -34,13 +38,19 @@ struct Cli {
     stats_every_s: u64,
 }
 
+/// Frames taken from each port per pass.
+const BURST: usize = 64;
+
+/// Longest idle sleep: the model's liveness and control timers tick at least this often.
+const TICK: Duration = Duration::from_millis(1);
+
 fn parse_override(s: &str) -> Result<(PortId, String), String> {
     let (p, n) = s.split_once('=').ok_or("want PORT=NAME")?;
     let p: PortId = p.parse().map_err(|_| format!("bad port number {p:?}"))?;
     Ok((p, n.to_string()))
 }
 
-fn summary(sw: &Switch) -> String {
+fn summary(sw: &Switch, ports: &mut PortSet) -> String {
     let mut s = String::from("ribosome-switch:");
     sw.counters()
         .for_each(|k, v| s.push_str(&format!(" {k}={v}")));
@@ -48,11 +58,32 @@ fn summary(sw: &Switch) -> String {
         .for_each(|k, v| s.push_str(&format!(" lost_{k}={v}")));
     sw.whole_reasons()
         .for_each(|k, v| s.push_str(&format!(" whole_{k}={v}")));
+    let mut t = SetCounters::default();
+    for i in 0..ports.len() {
+        if let Some(c) = ports.counters(i) {
+            t.port.merge(&c.port);
+            t.tx_backlog_full += c.tx_backlog_full;
+            t.tx_oversize += c.tx_oversize;
+        }
+    }
+    let p = &t.port;
+    s.push_str(&format!(
+        " port_rx={} port_tx={} rx_kernel_dropped={} rx_oversize={} tx_error={} \
+         tx_backlog_full={} tx_oversize={} tx_no_port={}",
+        p.rx_packets,
+        p.tx_packets,
+        p.rx_dropped,
+        p.rx_oversize,
+        p.tx_dropped,
+        t.tx_backlog_full,
+        t.tx_oversize,
+        ports.tx_no_port()
+    ));
     s
 }
 
 /// Reads the flags and the cluster file: every error here is a usage or config error.
-fn setup(cli: &Cli) -> Result<(LoadedSwitch, Switch)> {
+fn setup(cli: &Cli) -> Result<(LoadedSwitch, Vec<PortSpec>, Switch)> {
     let mut loaded = LoadedSwitch::load(&cli.config)?;
     for (p, name) in &cli.iface {
         let e = loaded
@@ -61,102 +92,79 @@ fn setup(cli: &Cli) -> Result<(LoadedSwitch, Switch)> {
             .with_context(|| format!("--iface: no port {p} in [[switch.port]]"))?;
         e.iface.clone_from(name);
     }
+    let specs = loaded
+        .ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| port_spec(&p.iface).map_err(|e| anyhow::anyhow!("switch.port[{i}]: {e}")))
+        .collect::<Result<Vec<_>>>()?;
     let sw = Switch::new(loaded.config.clone())?;
-    Ok((loaded, sw))
+    Ok((loaded, specs, sw))
 }
 
 /// Opens the ports and switches until SIGINT/SIGTERM: every error here is a run-time one.
-fn run(cli: &Cli, loaded: &LoadedSwitch, mut sw: Switch) -> Result<()> {
-    let mut socks = Vec::new();
-    for (i, p) in loaded.ports.iter().enumerate() {
-        let s = RawSocket::open(&p.iface)
-            .with_context(|| format!("opening port {i} ({:?}) on {}", p.role, p.iface))?;
-        s.set_read_timeout(Duration::from_millis(50))?;
-        s.set_promiscuous()
-            .with_context(|| format!("promiscuous mode on {}", p.iface))?;
-        socks.push(Arc::new(s));
+fn run(cli: &Cli, loaded: &LoadedSwitch, specs: &[PortSpec], mut sw: Switch) -> Result<()> {
+    let mut ports = Vec::with_capacity(specs.len());
+    for (i, (spec, p)) in specs.iter().zip(&loaded.ports).enumerate() {
+        let port = reframer_io::portset::open_port(spec, JUMBO_FRAME_BYTES)
+            .with_context(|| format!("opening port {i} ({:?})", p.role))?;
+        ports.push(port);
     }
+    let mut set = PortSet::new(ports, JUMBO_FRAME_BYTES).context("poller")?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("signal handler")?;
     }
-    let (tx, rx) = mpsc::sync_channel::<(PortId, Vec<u8>)>(65536);
-    let mut threads = Vec::new();
-    for (i, s) in socks.iter().enumerate() {
-        let (s, tx, stop) = (Arc::clone(s), tx.clone(), Arc::clone(&stop));
-        threads.push(std::thread::spawn(move || {
-            let mut buf = vec![0u8; 65536];
-            while !stop.load(Ordering::Relaxed) {
-                match s.recv(&mut buf) {
-                    Ok(Some(n)) => {
-                        if tx.send((i as PortId, buf[..n].to_vec())).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        eprintln!("ribosome-switch: receive on port {i}: {e}");
-                        break;
-                    }
-                }
-            }
-        }));
-    }
-    drop(tx);
-    let names: Vec<String> = loaded
-        .ports
+    let names: Vec<String> = specs
         .iter()
+        .zip(&loaded.ports)
         .enumerate()
-        .map(|(i, p)| format!("{i}={}({:?})", p.iface, p.role))
+        .map(|(i, (s, p))| format!("{i}={s}({:?})", p.role))
         .collect();
     eprintln!(
         "ribosome-switch: ready: ports {} split_threshold {:?}",
         names.join(" "),
         loaded.config.split_threshold
     );
-    let start = Instant::now();
+    let start = now_ns();
     let mut out = Out::new();
-    let mut next_stats = cli.stats_every_s;
-    let mut send_errors = 0u64;
+    let mut sending: Vec<(PortId, Vec<u8>)> = Vec::new();
+    let every_ns = cli.stats_every_s.saturating_mul(1_000_000_000);
+    let mut next_stats = every_ns;
     while !stop.load(Ordering::Relaxed) {
-        let got = rx.recv_timeout(Duration::from_millis(1));
-        let now = start.elapsed().as_nanos() as u64;
-        match got {
-            Ok((port, frame)) => sw.process(port, &frame, now, &mut out),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
+        let now = now_ns() - start;
+        let got = set
+            .poll_rx(BURST, |port, frame, _| {
+                sw.process(port as PortId, frame, now, &mut out)
+            })
+            .context("receive")?;
         sw.tick(now, &mut out);
-        for (port, f) in out.drain(..) {
-            match socks.get(usize::from(port)) {
-                Some(s) => {
-                    if s.send(&f).is_err() {
-                        send_errors += 1;
-                    }
-                }
-                None => send_errors += 1,
-            }
+        out.take_into(&mut sending);
+        for (port, f) in sending.drain(..) {
+            set.send(usize::from(port), &f);
+            out.recycle(f);
         }
-        if cli.stats_every_s > 0 && start.elapsed().as_secs() >= next_stats {
-            next_stats += cli.stats_every_s;
-            eprintln!("{}", summary(&sw));
+        set.flush().context("send")?;
+        if got == 0 {
+            set.wait(None, TICK).context("poll")?;
+        }
+        if every_ns > 0 && now >= next_stats {
+            next_stats += every_ns;
+            eprintln!("{}", summary(&sw, &mut set));
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    for t in threads {
-        let _ = t.join();
-    }
-    eprintln!("{} send_errors={send_errors}", summary(&sw));
+    set.drain(Duration::from_millis(100)).context("send")?;
+    eprintln!("{}", summary(&sw, &mut set));
     Ok(())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (loaded, sw) = match setup(&cli) {
+    let (loaded, specs, sw) = match setup(&cli) {
         Ok(x) => x,
         Err(e) => return cli::fail("ribosome-switch", EXIT_USAGE, format!("{e:#}")),
     };
-    match run(&cli, &loaded, sw) {
+    match run(&cli, &loaded, &specs, sw) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => cli::fail("ribosome-switch", EXIT_RUNTIME, format!("{e:#}")),
     }
