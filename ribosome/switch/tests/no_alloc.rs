@@ -5,46 +5,52 @@
 //!
 //! Counts allocations with a global allocator that forwards to the system one; this binary
 //! holds this one test, so nothing else allocates meanwhile.
-#![allow(unsafe_code)]
 
 use ribosome_switch::{Out, PortId, Switch, SwitchConfig};
 use ribosome_wire::control::{AuthKey, ControlMsg};
 use ribosome_wire::ib::{Aeth, Bth, Opcode};
 use ribosome_wire::{MacAddr, RoceFrame};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 mod common;
 use common::{ctrl, server_reply, udp};
 
-struct Counting;
+/// The test's only `unsafe`: a counting global allocator.
+mod sys {
+    #![allow(unsafe_code)]
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicU64, Ordering};
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
+    struct Counting;
 
-// SAFETY: every call forwards to `System` with the caller's arguments unchanged, so it upholds
-// the `GlobalAlloc` contract exactly as `System` does; the counter is only an atomic add.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.alloc(l) }
+    pub(crate) static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+    // SAFETY: every call forwards to `System` with the caller's arguments unchanged, so it upholds
+    // the `GlobalAlloc` contract exactly as `System` does; the counter is only an atomic add.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: forwarded unchanged (see the impl).
+            unsafe { System.alloc(l) }
+        }
+
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            // SAFETY: `p` came from `System` through `alloc`/`realloc` with layout `l`.
+            unsafe { System.dealloc(p, l) }
+        }
+
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: forwarded unchanged (see the impl).
+            unsafe { System.realloc(p, l, new) }
+        }
     }
 
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: `p` came from `System` through `alloc`/`realloc` with layout `l`.
-        unsafe { System.dealloc(p, l) }
-    }
-
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.realloc(p, l, new) }
-    }
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
 }
-
-#[global_allocator]
-static COUNTING: Counting = Counting;
+use sys::ALLOCS;
 
 const CLIENT: PortId = 0;
 const NF: PortId = 1;
