@@ -9,7 +9,7 @@ pub mod nat;
 pub mod router;
 
 use crate::trace::hosts::{self, server_pool};
-use crate::trace::Packet;
+use crate::trace::{Packet, Tuple};
 
 /// Fixed hash seeds: runs are reproducible and baseline/Reframer runs hash identically.
 pub fn fixed_hasher() -> ahash::RandomState {
@@ -111,7 +111,7 @@ impl Chain {
         &mut self,
         run: &mut [P],
         hdrs: &[Option<headers::Hdr>],
-        k: &headers::Key,
+        k: &Tuple,
         now: u64,
     ) {
         let n = run.len() as u64;
@@ -137,7 +137,7 @@ impl Chain {
             }
         };
         // The LB sees the NATed header, the same for every packet of the burst.
-        let natted = headers::Key {
+        let natted = Tuple {
             src: m.addr,
             sport: m.port,
             ..*k
@@ -285,7 +285,7 @@ mod tests {
             assert_ne!(k.src, t.src, "NAT rewrote the source");
             assert_eq!(k.dst >> 16, 0xAC10, "LB rewrote the destination");
         }
-        let key = headers::Key {
+        let key = Tuple {
             src: t.src,
             dst: t.dst,
             sport: t.sport,

@@ -5,7 +5,7 @@
 
 use super::frame::ETH_LEN;
 use super::Trace;
-use crate::checksum;
+use reframer_core::wire::checksum::{checksum, checksum_with};
 use std::io::{self, Write};
 
 pub fn write<W: Write>(trace: &Trace, full: bool, out: W) -> io::Result<()> {
@@ -28,7 +28,7 @@ pub fn write<W: Write>(trace: &Trace, full: bool, out: W) -> io::Result<()> {
         let ip_total = (wire - ETH_LEN) as u16;
         b[ETH_LEN + 2..ETH_LEN + 4].copy_from_slice(&ip_total.to_be_bytes());
         b[ETH_LEN + 10..ETH_LEN + 12].copy_from_slice(&[0, 0]);
-        let c = checksum::finish(&b[ETH_LEN..ETH_LEN + 20], 0);
+        let c = checksum(&b[ETH_LEN..ETH_LEN + 20]);
         b[ETH_LEN + 10..ETH_LEN + 12].copy_from_slice(&c.to_be_bytes());
         if b[ETH_LEN + 9] == 17 {
             let udp_len = (wire - ETH_LEN - 20) as u16;
@@ -65,7 +65,7 @@ fn fix_l4_for_full(b: &mut [u8], wire: usize) {
     b[l4 + at..l4 + at + 2].copy_from_slice(&[0, 0]);
     let src = u32::from_be_bytes([b[26], b[27], b[28], b[29]]);
     let dst = u32::from_be_bytes([b[30], b[31], b[32], b[33]]);
-    let c = checksum::finish(&b[l4..], super::frame::pseudo_sum(src, dst, proto, l4_len));
+    let c = checksum_with(&b[l4..], super::frame::pseudo_sum(src, dst, proto, l4_len));
     b[l4 + at..l4 + at + 2].copy_from_slice(&c.to_be_bytes());
 }
 
