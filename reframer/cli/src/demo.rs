@@ -2,6 +2,7 @@
 //! the scheduler on a virtual clock and prints locality before/after, hold time and speed,
 //! next to a pass-through baseline (parse + flow key only) timed in the same run.
 
+use std::convert::Infallible;
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -173,25 +174,14 @@ fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<Stat
     let mut out = Vec::with_capacity(64);
     let t0 = Instant::now();
     let mut last = 0;
+    let sink = |_: Vec<u8>, _| Ok::<(), Infallible>(());
     for (t, f) in trace {
-        while let Some(d) = s.next_deadline().filter(|&d| d <= t) {
-            s.poll(d);
-            while s.pop_tx_batch(&mut out) > 0 {
-                out.clear();
-            }
-        }
+        let Ok(()) = s.advance_to(t, &mut out, sink);
         s.push(f, t);
-        while s.pop_tx_batch(&mut out) > 0 {
-            out.clear();
-        }
+        let Ok(()) = s.hand_out(t, &mut out, sink);
         last = t;
     }
-    while let Some(d) = s.next_deadline() {
-        s.poll(d);
-        while s.pop_tx_batch(&mut out) > 0 {
-            out.clear();
-        }
-    }
+    let Ok(()) = s.advance_to(u64::MAX, &mut out, sink);
     s.shutdown(last);
     let sched_s = t0.elapsed().as_secs_f64();
     let st = s.stats();

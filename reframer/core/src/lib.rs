@@ -7,6 +7,8 @@
 //!   packet of its window and releases them as one burst, in window order. No I/O, no clock
 //!   reads: every call takes `now` in nanoseconds.
 //! - [`Stats`]: plain counters, hold-time histogram and locality (SLF) meters.
+//! - [`Scheduler::advance_to`]: runs every deadline up to a time and hands out what it
+//!   released (offline replay, the demo, the evaluation's virtual clock).
 //!
 //! ```
 //! use reframer_core::{Config, Scheduler};
@@ -20,6 +22,7 @@
 
 mod ack_coalesce;
 mod config;
+mod drive;
 mod flow_table;
 pub mod frames;
 mod packet_slab;
