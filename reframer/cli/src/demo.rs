@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use clap::Args;
 use reframer_core::frames::FrameSpec;
+use reframer_core::rng::SplitMix64;
 use reframer_core::wire::{self, Parsed};
 use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::pcap::PcapWriter;
@@ -36,26 +37,18 @@ pub(crate) struct DemoArgs {
     pub(crate) write_pcap: Option<PathBuf>,
 }
 
-/// splitmix64: tiny, seedable, good enough for a trace.
-struct Rng(u64);
+/// The trace's randomness: SplitMix64, tiny and seedable.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        ((self.0.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
 }
 
 /// A trace: (time ns, frame), sorted by time.
 pub(crate) fn synth_trace(packets: usize, rate_mpps: f64, seed: u64) -> Vec<(u64, Vec<u8>)> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64(seed));
     let duration_ns = (packets as f64 / rate_mpps * 1_000.0) as u64;
     let mut times: Vec<(u64, u32)> = Vec::with_capacity(packets + 20_000);
     let mut flow = 0u32;
