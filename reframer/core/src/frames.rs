@@ -208,3 +208,42 @@ pub fn l4_checksum_ok(frame: &[u8]) -> bool {
 fn tcp_hdr(frame: &[u8], l4: usize) -> usize {
     usize::from(frame[l4 + 12] >> 4) * 4
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::checksum::checksum;
+
+    #[test]
+    fn write_to_and_build_agree_and_checksums_verify() {
+        let v4 = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([192, 0, 2, 9]));
+        let v6 = (
+            IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]),
+            IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 2]),
+        );
+        for (src, dst) in [v4, v6] {
+            for mut spec in [
+                FrameSpec::udp(src, dst, 1000, 53, 33),
+                FrameSpec::tcp(src, dst, 1000, 80, 7, 9, 0x18, b"odd length"),
+            ] {
+                spec.ident = 0xBEEF;
+                let f = spec.build();
+                assert_eq!(f.len(), spec.len());
+                let mut buf = [0xAAu8; 256];
+                assert_eq!(spec.write_to(&mut buf), f.len());
+                assert_eq!(&buf[..f.len()], &f[..]);
+                assert_eq!(buf[f.len()], 0xAA, "nothing written past the frame");
+                assert!(l4_checksum_ok(&f), "{spec:?}");
+                if src.is_ipv4() {
+                    assert_eq!(checksum(&f[14..34]), 0);
+                    assert_eq!(&f[18..20], &[0xBE, 0xEF]);
+                }
+                spec.vlans = vec![100, 200];
+                let tagged = spec.build();
+                assert_eq!(tagged.len(), f.len() + 8);
+                assert_eq!(&tagged[12..14], &[0x81, 0x00]);
+                assert_eq!(&tagged[20..], &f[12..], "same frame behind the tags");
+            }
+        }
+    }
+}
