@@ -1,10 +1,11 @@
 //! Drives the real scheduler over a trace on a virtual clock (time = packet timestamps): before
-//! each arrival, every window due by then is released at its own deadline; output is handed to a
-//! sink with its release time.
+//! each arrival, every window due by then is released at its own deadline
+//! ([`Scheduler::advance_to`]); output is handed to a sink with its release time.
 
 use crate::trace::{Frame, Packet, Trace};
 use anyhow::{anyhow, Result};
 use reframer_core::{BurstInfo, Config, Priority, Scheduler, Stats};
+use std::convert::Infallible;
 
 /// The settings of the paper's experiments (reference §1.12): MAX_BURST 128, PRIO DELAY, first
 /// packet bypass, no compression. MAX_CAP is 1000 per core there; one instance here takes the
@@ -51,9 +52,6 @@ where
 {
     let mut out: Vec<P> = Vec::with_capacity(64);
     let mut c = RunCounts::default();
-    let mut drain = |s: &mut Scheduler<P>, at: u64, c: &mut RunCounts| {
-        drain_released(s, at, &mut out, c, &mut sink)
-    };
     let end = trace
         .duration_ns
         .max(trace.pkts.last().map_or(0, |p| p.t_ns));
@@ -61,30 +59,19 @@ where
     let arrivals = frames.into_iter().map(Some).chain(std::iter::once(None));
     for f in arrivals {
         let t = f.as_ref().map_or(end, |f| trace.pkts[f.id() as usize].t_ns);
-        while let Some(d) = s.next_deadline() {
-            if d > t {
-                break;
-            }
-            s.poll(d);
-            drain(s, d, &mut c);
-            if s.next_deadline() == Some(d) && d < t {
-                // The window was not released at its own deadline (a core that releases only
-                // strictly after it): release it 1 ns later rather than at the next arrival.
-                s.poll(d + 1);
-                drain(s, d + 1, &mut c);
-            }
-            if s.next_deadline() == Some(d) {
-                break; // nothing more is due at d; never spin
-            }
-        }
+        let Ok(()) = s.advance_to(t, &mut out, |p, at| {
+            c.released += 1;
+            sink(p, at);
+            Ok::<(), Infallible>(())
+        });
         if let Some(f) = f {
             c.pushed += 1;
             s.push(f, t);
-            drain(s, t, &mut c);
+            drain_released(s, t, &mut out, &mut c, &mut sink);
         }
     }
     s.shutdown(end);
-    drain(s, end, &mut c);
+    drain_released(s, end, &mut out, &mut c, &mut sink);
     c
 }
 
@@ -194,12 +181,11 @@ fn drain_released<P: Packet>(
     c: &mut RunCounts,
     sink: &mut impl FnMut(P, u64),
 ) {
-    while s.pop_tx_batch(out) > 0 {
-        for f in out.drain(..) {
-            c.released += 1;
-            sink(f, at);
-        }
-    }
+    let Ok(()) = s.hand_out(at, out, |f, at| {
+        c.released += 1;
+        sink(f, at);
+        Ok::<(), Infallible>(())
+    });
     while s.pop_discarded().is_some() {
         c.discarded += 1;
     }

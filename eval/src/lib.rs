@@ -4,7 +4,6 @@
 //! The `eval` binary is the command line over these modules; see eval/EVAL.md.
 
 pub mod calib;
-pub mod checksum;
 pub mod cluster;
 pub mod drive;
 pub mod exp;

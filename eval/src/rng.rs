@@ -1,31 +1,20 @@
 //! A small, fully specified PRNG (SplitMix64 seeding + xoshiro256**) so traces are bit-for-bit
 //! reproducible from a seed regardless of `rand` versions or platforms.
 
+use reframer_core::rng::SplitMix64;
+
 /// xoshiro256** seeded through SplitMix64.
 #[derive(Debug, Clone)]
 pub struct Rng {
     s: [u64; 4],
 }
 
-fn splitmix(x: &mut u64) -> u64 {
-    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *x;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 impl Rng {
     /// A generator for `seed`; `stream` separates independent sub-streams (segment, flow).
     pub fn new(seed: u64, stream: u64) -> Self {
-        let mut x = seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
+        let mut x = SplitMix64(seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
         Self {
-            s: [
-                splitmix(&mut x),
-                splitmix(&mut x),
-                splitmix(&mut x),
-                splitmix(&mut x),
-            ],
+            s: [x.next_u64(), x.next_u64(), x.next_u64(), x.next_u64()],
         }
     }
 

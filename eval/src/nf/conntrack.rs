@@ -12,10 +12,10 @@
 
 use reframer_core::wire::FlowKey;
 
-use super::headers::Key;
+use crate::trace::Tuple;
 
 /// Reframer's flow key for the NFs' IPv4 key (the same bytes Reframer's parser reads).
-pub fn flow_key(k: &Key) -> FlowKey {
+pub fn flow_key(k: &Tuple) -> FlowKey {
     FlowKey::v4(
         k.src.to_be_bytes(),
         k.dst.to_be_bytes(),

@@ -4,7 +4,7 @@
 //! Evaluation is exactly first-match over the list; the long run of /32 destination rules is
 //! searched in a sorted index instead of one by one, which is what keeps a 11.7k-rule set usable.
 
-use super::headers::Key;
+use crate::trace::Tuple;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -37,7 +37,7 @@ impl Rule {
         }
     }
 
-    pub fn matches(&self, k: &Key) -> bool {
+    pub fn matches(&self, k: &Tuple) -> bool {
         k.src & self.src_mask == self.src & self.src_mask
             && k.dst & self.dst_mask == self.dst & self.dst_mask
             && self.proto.is_none_or(|p| p == k.proto)
@@ -71,7 +71,7 @@ enum Segment {
 pub struct Firewall {
     segments: Vec<Segment>,
     rules: usize,
-    last: Option<(Key, Action)>,
+    last: Option<(Tuple, Action)>,
     pub cache_hits: u64,
     pub lookups: u64,
 }
@@ -118,7 +118,7 @@ impl Firewall {
     }
 
     /// Index of the first matching rule, without the cache.
-    pub fn classify(&self, k: &Key) -> Option<(u32, Action)> {
+    pub fn classify(&self, k: &Tuple) -> Option<(u32, Action)> {
         for s in &self.segments {
             match s {
                 Segment::Linear { first, rules } => {
@@ -142,7 +142,7 @@ impl Firewall {
     }
 
     /// The verdict for a packet, using the last-match cache for back-to-back packets of a flow.
-    pub fn filter(&mut self, k: &Key) -> Action {
+    pub fn filter(&mut self, k: &Tuple) -> Action {
         if let Some((lk, a)) = self.last {
             if lk == *k {
                 self.cache_hits += 1;
@@ -157,7 +157,7 @@ impl Firewall {
 
     /// The verdict for `n` back-to-back packets of one flow: one rule walk at most, counted as
     /// `n` calls of [`Self::filter`] would be.
-    pub fn filter_burst(&mut self, k: &Key, n: u64) -> Action {
+    pub fn filter_burst(&mut self, k: &Tuple, n: u64) -> Action {
         let a = self.filter(k);
         self.cache_hits += n.saturating_sub(1);
         a
@@ -218,7 +218,7 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    fn naive(rules: &[Rule], k: &Key) -> Option<u32> {
+    fn naive(rules: &[Rule], k: &Tuple) -> Option<u32> {
         rules.iter().position(|r| r.matches(k)).map(|i| i as u32)
     }
 
@@ -240,7 +240,7 @@ mod tests {
         assert_eq!(fw.rule_count(), rules.len());
         let mut r = Rng::new(3, 3);
         for i in 0..20_000 {
-            let k = Key {
+            let k = Tuple {
                 src: if i % 7 == 0 {
                     0x0A40_1000 | (r.next_u32() & 0xFFF)
                 } else {
@@ -263,18 +263,18 @@ mod tests {
     fn verdicts_and_cache() {
         let hosts = [0x0808_0808u32, 0x0101_0101];
         let mut fw = Firewall::new(&Firewall::paper_rules(&hosts));
-        let telnet = Key {
+        let telnet = Tuple {
             src: 0x0A00_0001,
             dst: 0x0808_0808,
             sport: 1,
             dport: 23,
             proto: 6,
         };
-        let web = Key {
+        let web = Tuple {
             dport: 443,
             ..telnet
         };
-        let quarantined = Key {
+        let quarantined = Tuple {
             src: 0x0A40_2001,
             ..web
         };

@@ -1,7 +1,7 @@
 //! Flow statistics (the chain's FlowIPManagerIMP + FlowCounter): a real per-flow table with a
 //! one-entry "same flow as last packet" cache, as FastClick's flow manager has.
 
-use super::headers::Key;
+use crate::trace::Tuple;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -14,9 +14,9 @@ pub struct FlowStats {
 
 #[derive(Debug)]
 pub struct FlowCounter {
-    table: HashMap<Key, FlowStats, ahash::RandomState>,
+    table: HashMap<Tuple, FlowStats, ahash::RandomState>,
     capacity: usize,
-    last: Option<Key>,
+    last: Option<Tuple>,
     pub cache_hits: u64,
     pub table_full: u64,
 }
@@ -33,7 +33,7 @@ impl FlowCounter {
     }
 
     /// Accounts one packet; false when the table is full and the flow is new (packet dropped).
-    pub fn count(&mut self, k: &Key, wire_len: u16, now: u64) -> bool {
+    pub fn count(&mut self, k: &Tuple, wire_len: u16, now: u64) -> bool {
         if self.last == Some(*k) {
             self.cache_hits += 1;
         }
@@ -59,7 +59,7 @@ impl FlowCounter {
 
     /// Accounts `n` packets of one flow (`bytes` in all) with one table lookup, as `n` calls
     /// of [`Self::count`] would (the first may miss the last-flow cache, the rest hit it).
-    pub fn count_burst(&mut self, k: &Key, n: u64, bytes: u64, now: u64) -> bool {
+    pub fn count_burst(&mut self, k: &Tuple, n: u64, bytes: u64, now: u64) -> bool {
         if n == 0 {
             return true;
         }
@@ -84,7 +84,7 @@ impl FlowCounter {
         true
     }
 
-    pub fn get(&self, k: &Key) -> Option<&FlowStats> {
+    pub fn get(&self, k: &Tuple) -> Option<&FlowStats> {
         self.table.get(k)
     }
 

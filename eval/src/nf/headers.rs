@@ -1,22 +1,13 @@
 //! The NFs' own view of a frame (each Click element re-reads headers the same way): offsets and
 //! the 5-tuple of an Ethernet/IPv4/TCP-or-UDP frame, or None for anything else.
 
+use crate::trace::frame::Tuple;
 use crate::trace::frame::{ETH_LEN, PROTO_TCP, PROTO_UDP};
-
-/// A flow key as the NFs hash it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Key {
-    pub src: u32,
-    pub dst: u32,
-    pub sport: u16,
-    pub dport: u16,
-    pub proto: u8,
-}
 
 /// Where the headers are and what they say.
 #[derive(Debug, Clone, Copy)]
 pub struct Hdr {
-    pub key: Key,
+    pub key: Tuple,
     pub l4: usize,
     pub ip_total: u16,
 }
@@ -39,7 +30,7 @@ pub fn parse(f: &[u8]) -> Option<Hdr> {
     let be32 = |o: usize| u32::from_be_bytes([f[o], f[o + 1], f[o + 2], f[o + 3]]);
     let be16 = |o: usize| u16::from_be_bytes([f[o], f[o + 1]]);
     Some(Hdr {
-        key: Key {
+        key: Tuple {
             src: be32(ETH_LEN + 12),
             dst: be32(ETH_LEN + 16),
             sport: be16(l4),

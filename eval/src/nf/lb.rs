@@ -1,14 +1,15 @@
 //! Optional load balancer (the testie's FlowIPLoadBalancer): new flows go to backends round-robin,
 //! an affinity table keeps each flow on its backend, and the destination is rewritten.
 
-use super::headers::{Hdr, Key};
+use super::headers::Hdr;
+use crate::trace::Tuple;
 use std::collections::HashMap;
 
 #[derive(Debug)]
 pub struct LoadBalancer {
     backends: Vec<u32>,
     next: usize,
-    affinity: HashMap<Key, u32, ahash::RandomState>,
+    affinity: HashMap<Tuple, u32, ahash::RandomState>,
 }
 
 impl LoadBalancer {
@@ -24,7 +25,7 @@ impl LoadBalancer {
         }
     }
 
-    pub fn backend(&mut self, k: &Key) -> u32 {
+    pub fn backend(&mut self, k: &Tuple) -> u32 {
         let n = self.backends.len();
         let (b, next) = (&self.backends, &mut self.next);
         *self.affinity.entry(*k).or_insert_with(|| {

@@ -12,7 +12,7 @@ pub mod router;
 
 use crate::trace::frame::ETH_LEN;
 use crate::trace::hosts::{self, server_pool};
-use crate::trace::Packet;
+use crate::trace::{Packet, Tuple};
 
 /// Fixed hash seeds: runs are reproducible and baseline/Reframer runs hash identically.
 pub fn fixed_hasher() -> ahash::RandomState {
@@ -159,7 +159,7 @@ impl Chain {
         &mut self,
         run: &mut [P],
         hdrs: &[Option<headers::Hdr>],
-        k: &headers::Key,
+        k: &Tuple,
         keyed: Option<(reframer_core::wire::FlowKey, u32)>,
         now: u64,
     ) {
@@ -200,7 +200,7 @@ impl Chain {
             }
         };
         // The LB sees the NATed header, the same for every packet of the burst.
-        let natted = headers::Key {
+        let natted = Tuple {
             src: m.addr,
             sport: m.port,
             ..*k
@@ -416,7 +416,7 @@ mod tests {
             assert_ne!(k.src, t.src, "NAT rewrote the source");
             assert_eq!(k.dst >> 16, 0xAC10, "LB rewrote the destination");
         }
-        let key = headers::Key {
+        let key = Tuple {
             src: t.src,
             dst: t.dst,
             sport: t.sport,

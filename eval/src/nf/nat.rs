@@ -2,9 +2,10 @@
 //! port allocation over a pool of public addresses, a reverse table for return traffic, and the
 //! header rewrite with incremental IPv4 and TCP/UDP checksum updates (RFC 1624).
 
-use super::headers::{Hdr, Key};
-use crate::checksum::{update16, update32};
+use super::headers::Hdr;
 use crate::trace::frame::{ETH_LEN, PROTO_TCP};
+use crate::trace::Tuple;
+use reframer_core::wire::checksum::{checksum_adjust_u16, checksum_adjust_u32};
 use std::collections::HashMap;
 
 const PORT_LO: u16 = 1024;
@@ -22,8 +23,8 @@ pub struct Nat {
     /// In-use bit per (public address, port); allocation walks a cursor over it.
     used: Vec<u64>,
     cursor: usize,
-    forward: HashMap<Key, Mapping, ahash::RandomState>,
-    reverse: HashMap<Key, Key, ahash::RandomState>,
+    forward: HashMap<Tuple, Mapping, ahash::RandomState>,
+    reverse: HashMap<Tuple, Tuple, ahash::RandomState>,
     pub exhausted: u64,
 }
 
@@ -41,13 +42,13 @@ impl Nat {
     }
 
     /// The flow's mapping, allocating one for a new flow; None when all ports are in use.
-    pub fn map(&mut self, k: &Key) -> Option<Mapping> {
+    pub fn map(&mut self, k: &Tuple) -> Option<Mapping> {
         if let Some(m) = self.forward.get(k) {
             return Some(*m);
         }
         let m = self.allocate()?;
         self.forward.insert(*k, m);
-        let back = Key {
+        let back = Tuple {
             src: k.dst,
             dst: m.addr,
             sport: k.dport,
@@ -76,7 +77,7 @@ impl Nat {
     }
 
     /// The original flow of a return packet's key, if it belongs to a mapped flow.
-    pub fn lookup_reverse(&self, k: &Key) -> Option<Key> {
+    pub fn lookup_reverse(&self, k: &Tuple) -> Option<Tuple> {
         self.reverse.get(k).copied()
     }
 
@@ -98,13 +99,17 @@ impl Nat {
 pub fn rewrite_src(f: &mut [u8], h: &Hdr, addr: u32, port: u16) {
     let ip = ETH_LEN;
     let ck = u16::from_be_bytes([f[ip + 10], f[ip + 11]]);
-    f[ip + 10..ip + 12].copy_from_slice(&update32(ck, h.key.src, addr).to_be_bytes());
+    f[ip + 10..ip + 12].copy_from_slice(&checksum_adjust_u32(ck, h.key.src, addr).to_be_bytes());
     f[ip + 12..ip + 16].copy_from_slice(&addr.to_be_bytes());
     let at = h.l4 + if h.key.proto == PROTO_TCP { 16 } else { 6 };
     let l4ck = u16::from_be_bytes([f[at], f[at + 1]]);
     // A UDP checksum of 0 means "none" and stays 0.
     if h.key.proto == PROTO_TCP || l4ck != 0 {
-        let c = update16(update32(l4ck, h.key.src, addr), h.key.sport, port);
+        let c = checksum_adjust_u16(
+            checksum_adjust_u32(l4ck, h.key.src, addr),
+            h.key.sport,
+            port,
+        );
         f[at..at + 2].copy_from_slice(&c.to_be_bytes());
     }
     f[h.l4..h.l4 + 2].copy_from_slice(&port.to_be_bytes());
@@ -114,12 +119,12 @@ pub fn rewrite_src(f: &mut [u8], h: &Hdr, addr: u32, port: u16) {
 pub fn rewrite_dst(f: &mut [u8], h: &Hdr, addr: u32) {
     let ip = ETH_LEN;
     let ck = u16::from_be_bytes([f[ip + 10], f[ip + 11]]);
-    f[ip + 10..ip + 12].copy_from_slice(&update32(ck, h.key.dst, addr).to_be_bytes());
+    f[ip + 10..ip + 12].copy_from_slice(&checksum_adjust_u32(ck, h.key.dst, addr).to_be_bytes());
     f[ip + 16..ip + 20].copy_from_slice(&addr.to_be_bytes());
     let at = h.l4 + if h.key.proto == PROTO_TCP { 16 } else { 6 };
     let l4ck = u16::from_be_bytes([f[at], f[at + 1]]);
     if h.key.proto == PROTO_TCP || l4ck != 0 {
-        f[at..at + 2].copy_from_slice(&update32(l4ck, h.key.dst, addr).to_be_bytes());
+        f[at..at + 2].copy_from_slice(&checksum_adjust_u32(l4ck, h.key.dst, addr).to_be_bytes());
     }
 }
 
@@ -149,7 +154,7 @@ mod tests {
                 let m = nat.map(&h.key).unwrap();
                 assert_eq!((after.src, after.sport), (m.addr, m.port));
                 assert!(nat.public.contains(&after.src) && after.sport >= PORT_LO);
-                let back = Key {
+                let back = Tuple {
                     src: after.dst,
                     dst: after.src,
                     sport: after.dport,
@@ -171,7 +176,7 @@ mod tests {
         let mut nat = Nat::new(vec![1], 8);
         let mut seen = std::collections::HashSet::new();
         for i in 0..PORTS as u32 {
-            let k = Key {
+            let k = Tuple {
                 src: i,
                 dst: 2,
                 sport: 1,
@@ -181,7 +186,7 @@ mod tests {
             assert!(seen.insert(nat.map(&k).unwrap().port));
         }
         assert_eq!(
-            nat.map(&Key {
+            nat.map(&Tuple {
                 src: u32::MAX,
                 dst: 2,
                 sport: 1,

@@ -1,7 +1,9 @@
 //! The in-memory packet: a fixed-size inline header buffer (no heap allocation per packet, so the
 //! scheduler's own cost is not inflated by the allocator) plus the frame's length on the wire.
 
-use crate::checksum;
+use reframer_core::frames::FrameSpec;
+use reframer_core::wire::checksum::{ones_sum, pseudo_header_sum};
+use std::net::{IpAddr, Ipv4Addr};
 
 /// Bytes kept per packet: Ethernet + IPv4 + TCP headers (54) fit with room to spare.
 pub const FRAME_CAP: usize = 64;
@@ -13,8 +15,10 @@ pub const TCP_SYN: u8 = 0x02;
 pub const TCP_ACK: u8 = 0x10;
 pub const TCP_PSH: u8 = 0x08;
 
-/// A flow's 5-tuple as the generator assigns it (host byte order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// An IPv4 5-tuple in host byte order: a flow as the generator assigns it and as the NFs key
+/// their tables. Not reframer-core's `FlowKey` on purpose: 16 bytes against 40 (traces keep
+/// one per flow, and the NF cost the experiments measure includes hashing it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Tuple {
     pub src: u32,
     pub dst: u32,
@@ -58,43 +62,30 @@ impl AsMut<[u8]> for Frame {
 }
 
 impl Frame {
-    /// Builds the header stack for `t`; `tcp_flags` is ignored for UDP.
+    /// Builds the header stack for `t` with reframer-core's frame builder (IP ident and TCP
+    /// sequence number = `id`); `tcp_flags` is ignored for UDP.
     pub fn build(t: &Tuple, tcp_flags: u8, wire_len: u16, id: u32) -> Self {
+        let tcp = t.proto == PROTO_TCP;
+        let spec = FrameSpec {
+            src: IpAddr::V4(Ipv4Addr::from(t.src)),
+            dst: IpAddr::V4(Ipv4Addr::from(t.dst)),
+            sport: t.sport,
+            dport: t.dport,
+            tcp,
+            seq: id,
+            ack: 0,
+            flags: if tcp { tcp_flags } else { 0 },
+            window: if tcp { 64240 } else { 0 },
+            ident: id as u16,
+            payload: Vec::new(),
+            vlans: Vec::new(),
+        };
         let mut b = [0u8; FRAME_CAP];
-        b[0..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x02]);
-        b[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x01]);
-        b[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
-        let l4_len = if t.proto == PROTO_TCP { 20 } else { 8 };
-        let total = IP_LEN + l4_len;
-        let ip = &mut b[ETH_LEN..ETH_LEN + IP_LEN];
-        ip[0] = 0x45;
-        ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
-        ip[4..6].copy_from_slice(&(id as u16).to_be_bytes());
-        ip[6] = 0x40; // don't fragment
-        ip[8] = 64;
-        ip[9] = t.proto;
-        ip[12..16].copy_from_slice(&t.src.to_be_bytes());
-        ip[16..20].copy_from_slice(&t.dst.to_be_bytes());
-        let c = checksum::finish(ip, 0);
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-        let l4 = &mut b[ETH_LEN + IP_LEN..ETH_LEN + total];
-        l4[0..2].copy_from_slice(&t.sport.to_be_bytes());
-        l4[2..4].copy_from_slice(&t.dport.to_be_bytes());
-        if t.proto == PROTO_TCP {
-            l4[4..8].copy_from_slice(&id.to_be_bytes()); // sequence number
-            l4[12] = 5 << 4;
-            l4[13] = tcp_flags;
-            l4[14..16].copy_from_slice(&64240u16.to_be_bytes());
-        } else {
-            l4[4..6].copy_from_slice(&(l4_len as u16).to_be_bytes());
-        }
-        let c = checksum::finish(l4, pseudo_sum(t.src, t.dst, t.proto, l4_len as u16));
-        let at = if t.proto == PROTO_TCP { 16 } else { 6 };
-        l4[at..at + 2].copy_from_slice(&c.to_be_bytes());
+        let len = spec.write_to(&mut b);
         Self {
             bytes: b,
-            len: (ETH_LEN + total) as u8,
-            wire_len: wire_len.max((ETH_LEN + total) as u16),
+            len: len as u8,
+            wire_len: wire_len.max(len as u16),
             id,
         }
     }
@@ -118,12 +109,12 @@ impl Packet for Frame {
 
 /// Partial one's-complement sum of the IPv4 pseudo-header.
 pub fn pseudo_sum(src: u32, dst: u32, proto: u8, l4_len: u16) -> u32 {
-    let mut p = [0u8; 12];
-    p[0..4].copy_from_slice(&src.to_be_bytes());
-    p[4..8].copy_from_slice(&dst.to_be_bytes());
-    p[9] = proto;
-    p[10..12].copy_from_slice(&l4_len.to_be_bytes());
-    checksum::sum16(&p, 0)
+    pseudo_header_sum(
+        &src.to_be_bytes(),
+        &dst.to_be_bytes(),
+        proto,
+        u32::from(l4_len),
+    )
 }
 
 /// True when the IPv4 header checksum and the TCP/UDP checksum of `frame` are both valid.
@@ -132,7 +123,7 @@ pub fn checksums_valid(frame: &[u8]) -> bool {
         return false;
     }
     let ip = &frame[ETH_LEN..ETH_LEN + IP_LEN];
-    if checksum::sum16(ip, 0) != 0xFFFF {
+    if ones_sum(ip, 0) != 0xFFFF {
         return false;
     }
     let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
@@ -142,7 +133,7 @@ pub fn checksums_valid(frame: &[u8]) -> bool {
     let src = u32::from_be_bytes([ip[12], ip[13], ip[14], ip[15]]);
     let dst = u32::from_be_bytes([ip[16], ip[17], ip[18], ip[19]]);
     let l4 = &frame[ETH_LEN + IP_LEN..ETH_LEN + total];
-    checksum::sum16(l4, pseudo_sum(src, dst, ip[9], l4.len() as u16)) == 0xFFFF
+    ones_sum(l4, pseudo_sum(src, dst, ip[9], l4.len() as u16)) == 0xFFFF
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod motivation;
 pub mod pcap;
 
 pub use frame::{Frame, Packet, Tuple};
+use reframer_core::Locality;
 
 /// Packets per second of one campus segment used for sizing (the calibrated generator
 /// averages somewhat below this).
@@ -95,23 +96,10 @@ impl Trace {
     }
 }
 
-/// Mean run length of equal consecutive keys: the paper's SLF (1 = no two neighbours share a flow).
-pub fn slf<K: PartialEq>(keys: impl IntoIterator<Item = K>) -> f64 {
-    let mut n = 0u64;
-    let mut runs = 0u64;
-    let mut prev: Option<K> = None;
-    for k in keys {
-        n += 1;
-        if prev.as_ref() != Some(&k) {
-            runs += 1;
-        }
-        prev = Some(k);
-    }
-    if runs == 0 {
-        0.0
-    } else {
-        n as f64 / runs as f64
-    }
+/// Mean run length of consecutive packets of one flow: the paper's SLF (1 = no two neighbours
+/// share a flow, and 1 for no packets), counted by the scheduler's own [`Locality`] meter.
+pub fn slf(flows: impl IntoIterator<Item = u32>) -> f64 {
+    flows.into_iter().map(u64::from).collect::<Locality>().slf()
 }
 
 #[cfg(test)]
@@ -122,6 +110,6 @@ mod tests {
     fn slf_counts_runs() {
         assert_eq!(slf([1, 1, 2, 2, 1, 1]), 2.0);
         assert_eq!(slf([1, 2, 3, 4]), 1.0);
-        assert_eq!(slf(Vec::<u32>::new()), 0.0);
+        assert_eq!(slf(Vec::<u32>::new()), 1.0);
     }
 }

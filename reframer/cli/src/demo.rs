@@ -2,6 +2,7 @@
 //! the scheduler on a virtual clock and prints locality before/after, hold time and speed,
 //! next to a pass-through baseline (parse + flow key only) timed in the same run.
 
+use std::convert::Infallible;
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use clap::Args;
 use reframer_core::frames::FrameSpec;
+use reframer_core::rng::SplitMix64;
 use reframer_core::wire::{self, Parsed};
 use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::pcap::PcapWriter;
@@ -35,26 +37,18 @@ pub(crate) struct DemoArgs {
     pub(crate) write_pcap: Option<PathBuf>,
 }
 
-/// splitmix64: tiny, seedable, good enough for a trace.
-struct Rng(u64);
+/// The trace's randomness: SplitMix64, tiny and seedable.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        ((self.0.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
 }
 
 /// A trace: (time ns, frame), sorted by time.
 pub(crate) fn synth_trace(packets: usize, rate_mpps: f64, seed: u64) -> Vec<(u64, Vec<u8>)> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64(seed));
     let duration_ns = (packets as f64 / rate_mpps * 1_000.0) as u64;
     let mut times: Vec<(u64, u32)> = Vec::with_capacity(packets + 20_000);
     let mut flow = 0u32;
@@ -173,25 +167,14 @@ fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<Stat
     let mut out = Vec::with_capacity(64);
     let t0 = Instant::now();
     let mut last = 0;
+    let sink = |_: Vec<u8>, _| Ok::<(), Infallible>(());
     for (t, f) in trace {
-        while let Some(d) = s.next_deadline().filter(|&d| d <= t) {
-            s.poll(d);
-            while s.pop_tx_batch(&mut out) > 0 {
-                out.clear();
-            }
-        }
+        let Ok(()) = s.advance_to(t, &mut out, sink);
         s.push(f, t);
-        while s.pop_tx_batch(&mut out) > 0 {
-            out.clear();
-        }
+        let Ok(()) = s.hand_out(t, &mut out, sink);
         last = t;
     }
-    while let Some(d) = s.next_deadline() {
-        s.poll(d);
-        while s.pop_tx_batch(&mut out) > 0 {
-            out.clear();
-        }
-    }
+    let Ok(()) = s.advance_to(u64::MAX, &mut out, sink);
     s.shutdown(last);
     let sched_s = t0.elapsed().as_secs_f64();
     let st = s.stats();

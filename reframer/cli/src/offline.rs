@@ -105,12 +105,12 @@ pub(crate) fn run(
         } else {
             now = ts;
         }
-        run_deadlines(&mut s, now, &mut out)?;
+        out.advance(&mut s, now)?;
         s.push(buf, now);
         out.drain(&mut s, now)?;
     }
     // End of input: the remaining windows run out at their own deadlines.
-    run_deadlines(&mut s, u64::MAX, &mut out)?;
+    out.advance(&mut s, u64::MAX)?;
     s.shutdown(now);
     out.drain(&mut s, now)?;
     let ribosome = out.ribosome;
@@ -134,31 +134,45 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
+    /// Writes what `s` releases up to `until`, each window stamped with its own deadline.
+    fn advance(&mut self, s: &mut Scheduler<Pkt>, until: u64) -> anyhow::Result<()> {
+        let (w, pool, ribosome) = (&mut *self.w, &mut *self.pool, &mut self.ribosome);
+        s.advance_to(until, self.batch, |f, at| emit(w, pool, ribosome, f, at))?;
+        self.recycle(s);
+        Ok(())
+    }
+
+    /// Writes what `s` has released, stamped `now`.
     fn drain(&mut self, s: &mut Scheduler<Pkt>, now: u64) -> anyhow::Result<()> {
-        while s.pop_tx_batch(self.batch) > 0 {
-            for mut f in self.batch.drain(..) {
-                if let Some((split, whole)) = &mut self.ribosome {
-                    match ribosome_nfhost::apply_nf_contract(&mut f.data) {
-                        ribosome_nfhost::FrameKind::Split { .. } => *split += 1,
-                        ribosome_nfhost::FrameKind::Whole => *whole += 1,
-                    }
-                }
-                self.w.write_snapped(now, &f.data, f.orig_len as usize)?;
-                self.pool.push(f);
-            }
-        }
+        let (w, pool, ribosome) = (&mut *self.w, &mut *self.pool, &mut self.ribosome);
+        s.hand_out(now, self.batch, |f, at| emit(w, pool, ribosome, f, at))?;
+        self.recycle(s);
+        Ok(())
+    }
+
+    fn recycle(&mut self, s: &mut Scheduler<Pkt>) {
         while let Some(f) = s.pop_discarded() {
             self.pool.push(f);
         }
-        Ok(())
     }
 }
 
-fn run_deadlines(s: &mut Scheduler<Pkt>, until: u64, out: &mut Out<'_>) -> anyhow::Result<()> {
-    while let Some(d) = s.next_deadline().filter(|&d| d <= until) {
-        s.poll(d);
-        out.drain(s, d)?;
+/// One released frame: the NF contract in Ribosome mode, the output file, the buffer pool.
+fn emit(
+    w: &mut PcapWriter,
+    pool: &mut Vec<Pkt>,
+    ribosome: &mut Option<(u64, u64)>,
+    mut f: Pkt,
+    at: u64,
+) -> Result<(), reframer_io::pcap::PcapError> {
+    if let Some((split, whole)) = ribosome {
+        match ribosome_nfhost::apply_nf_contract(&mut f.data) {
+            ribosome_nfhost::FrameKind::Split { .. } => *split += 1,
+            ribosome_nfhost::FrameKind::Whole => *whole += 1,
+        }
     }
+    w.write_snapped(at, &f.data, f.orig_len as usize)?;
+    pool.push(f);
     Ok(())
 }
 

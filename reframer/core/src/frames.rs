@@ -1,6 +1,8 @@
 //! Builders for well-formed test frames (Ethernet + IPv4/IPv6 + TCP/UDP, valid checksums).
 //! Used by tests, benchmarks, the fuzz corpus, the demo and the evaluation's generators.
 
+use crate::wire::checksum::{checksum, checksum_with, pseudo_header_sum};
+use crate::wire::{PROTO_TCP, PROTO_UDP};
 use std::net::IpAddr;
 
 /// What to put in a frame.
@@ -24,6 +26,8 @@ pub struct FrameSpec {
     pub flags: u8,
     /// TCP window.
     pub window: u16,
+    /// IPv4 identification (0 unless set; IPv6 has none).
+    pub ident: u16,
     /// L4 payload.
     pub payload: Vec<u8>,
     /// 802.1Q VLAN tags to insert, outermost first.
@@ -43,6 +47,7 @@ impl FrameSpec {
             ack: 0,
             flags: 0,
             window: 0,
+            ident: 0,
             payload: vec![0; payload_len],
             vlans: Vec::new(),
         }
@@ -70,108 +75,106 @@ impl FrameSpec {
             ack,
             flags,
             window: 8192,
+            ident: 0,
             payload: payload.to_vec(),
             vlans: Vec::new(),
         }
     }
 
+    /// Bytes [`Self::build`] produces.
+    pub fn len(&self) -> usize {
+        let l3 = if self.src.is_ipv4() { 20 } else { 40 };
+        let l4 = if self.tcp { 20 } else { 8 };
+        14 + 4 * self.vlans.len() + l3 + l4 + self.payload.len()
+    }
+
+    /// True for a frame of no bytes, which never happens (there is always a header); for
+    /// clippy's `len_without_is_empty`.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
     /// Serialises the frame.
     pub fn build(&self) -> Vec<u8> {
-        let mut f = Vec::with_capacity(64 + self.payload.len());
-        f.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x02]); // dst MAC
-        f.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x01]); // src MAC
+        let mut f = vec![0; self.len()];
+        self.write_to(&mut f);
+        f
+    }
+
+    /// Serialises the frame into the start of `buf` without allocating (a trace generator's
+    /// inline buffer) and returns its length, [`Self::len`].
+    ///
+    /// # Panics
+    /// When `buf` is shorter than [`Self::len`] or the addresses mix IPv4 and IPv6 (test and
+    /// trace input, never traffic).
+    pub fn write_to(&self, buf: &mut [u8]) -> usize {
+        let len = self.len();
+        let f = &mut buf[..len];
+        f.fill(0);
+        f[0..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x02]); // dst MAC
+        f[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x01]); // src MAC
+        let mut at = 12;
         for v in &self.vlans {
-            f.extend_from_slice(&0x8100u16.to_be_bytes());
-            f.extend_from_slice(&(v & 0x0FFF).to_be_bytes());
+            f[at..at + 2].copy_from_slice(&0x8100u16.to_be_bytes());
+            f[at + 2..at + 4].copy_from_slice(&(v & 0x0FFF).to_be_bytes());
+            at += 4;
         }
-        let proto = if self.tcp { 6u8 } else { 17 };
-        let l4 = self.l4(proto);
-        match (self.src, self.dst) {
+        let proto = if self.tcp { PROTO_TCP } else { PROTO_UDP };
+        let l4_len = if self.tcp { 20 } else { 8 } + self.payload.len();
+        let pseudo = match (self.src, self.dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
-                f.extend_from_slice(&0x0800u16.to_be_bytes());
-                let total = (20 + l4.len()) as u16;
-                let mut ip = [0u8; 20];
+                f[at..at + 2].copy_from_slice(&0x0800u16.to_be_bytes());
+                let ip = &mut f[at + 2..at + 22];
                 ip[0] = 0x45;
-                ip[2..4].copy_from_slice(&total.to_be_bytes());
+                ip[2..4].copy_from_slice(&((20 + l4_len) as u16).to_be_bytes());
+                ip[4..6].copy_from_slice(&self.ident.to_be_bytes());
                 ip[6] = 0x40; // DF
                 ip[8] = 64;
                 ip[9] = proto;
                 ip[12..16].copy_from_slice(&s.octets());
                 ip[16..20].copy_from_slice(&d.octets());
-                let c = checksum(&ip, 0);
+                let c = checksum(ip);
                 ip[10..12].copy_from_slice(&c.to_be_bytes());
-                f.extend_from_slice(&ip);
+                at += 22;
+                pseudo_header_sum(&s.octets(), &d.octets(), proto, l4_len as u32)
             }
             (IpAddr::V6(s), IpAddr::V6(d)) => {
-                f.extend_from_slice(&0x86DDu16.to_be_bytes());
-                let mut ip = [0u8; 40];
+                f[at..at + 2].copy_from_slice(&0x86DDu16.to_be_bytes());
+                let ip = &mut f[at + 2..at + 42];
                 ip[0] = 0x60;
-                ip[4..6].copy_from_slice(&(l4.len() as u16).to_be_bytes());
+                ip[4..6].copy_from_slice(&(l4_len as u16).to_be_bytes());
                 ip[6] = proto;
                 ip[7] = 64;
                 ip[8..24].copy_from_slice(&s.octets());
                 ip[24..40].copy_from_slice(&d.octets());
-                f.extend_from_slice(&ip);
+                at += 42;
+                pseudo_header_sum(&s.octets(), &d.octets(), proto, l4_len as u32)
             }
             _ => panic!("FrameSpec: source and destination must be the same IP version"),
-        }
-        f.extend_from_slice(&l4);
-        f
-    }
-
-    fn l4(&self, proto: u8) -> Vec<u8> {
-        let mut l4 = Vec::with_capacity(20 + self.payload.len());
-        l4.extend_from_slice(&self.sport.to_be_bytes());
-        l4.extend_from_slice(&self.dport.to_be_bytes());
+        };
+        let l4 = &mut f[at..];
+        l4[0..2].copy_from_slice(&self.sport.to_be_bytes());
+        l4[2..4].copy_from_slice(&self.dport.to_be_bytes());
         let csum_off = if self.tcp {
-            l4.extend_from_slice(&self.seq.to_be_bytes());
-            l4.extend_from_slice(&self.ack.to_be_bytes());
-            l4.push(5 << 4);
-            l4.push(self.flags);
-            l4.extend_from_slice(&self.window.to_be_bytes());
-            l4.extend_from_slice(&[0, 0, 0, 0]);
+            l4[4..8].copy_from_slice(&self.seq.to_be_bytes());
+            l4[8..12].copy_from_slice(&self.ack.to_be_bytes());
+            l4[12] = 5 << 4;
+            l4[13] = self.flags;
+            l4[14..16].copy_from_slice(&self.window.to_be_bytes());
+            l4[20..].copy_from_slice(&self.payload);
             16
         } else {
-            l4.extend_from_slice(&((8 + self.payload.len()) as u16).to_be_bytes());
-            l4.extend_from_slice(&[0, 0]);
+            l4[4..6].copy_from_slice(&(l4_len as u16).to_be_bytes());
+            l4[8..].copy_from_slice(&self.payload);
             6
         };
-        l4.extend_from_slice(&self.payload);
-        let mut pseudo = Vec::with_capacity(40);
-        match (self.src, self.dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                pseudo.extend_from_slice(&s.octets());
-                pseudo.extend_from_slice(&d.octets());
-            }
-            (IpAddr::V6(s), IpAddr::V6(d)) => {
-                pseudo.extend_from_slice(&s.octets());
-                pseudo.extend_from_slice(&d.octets());
-            }
-            _ => {}
-        }
-        let extra = sum(&pseudo) + u32::from(proto) + l4.len() as u32;
-        let mut c = checksum(&l4, extra);
+        let mut c = checksum_with(l4, pseudo);
         if !self.tcp && c == 0 {
-            c = 0xFFFF;
+            c = 0xFFFF; // 0 means "no checksum" in UDP
         }
         l4[csum_off..csum_off + 2].copy_from_slice(&c.to_be_bytes());
-        l4
+        len
     }
-}
-
-fn sum(data: &[u8]) -> u32 {
-    data.chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum()
-}
-
-/// Internet checksum of `data` plus an already-summed `extra` (e.g. a pseudo-header).
-pub fn checksum(data: &[u8], extra: u32) -> u16 {
-    let mut s = u64::from(sum(data)) + u64::from(extra);
-    while s >> 16 != 0 {
-        s = (s & 0xFFFF) + (s >> 16);
-    }
-    !(s as u16)
 }
 
 /// True when the TCP/UDP checksum of an IPv4 or IPv6 frame (no VLAN) verifies.
@@ -183,17 +186,64 @@ pub fn l4_checksum_ok(frame: &[u8]) -> bool {
     let l4 = usize::from(info.l4_off);
     let end =
         l4 + usize::from(info.payload_len) + if info.is_tcp() { tcp_hdr(frame, l4) } else { 8 };
-    let (pseudo, proto) = if frame[l3] >> 4 == 4 {
-        (sum(&frame[l3 + 12..l3 + 20]), frame[l3 + 9])
+    let len = (end - l4) as u32;
+    let pseudo = if frame[l3] >> 4 == 4 {
+        pseudo_header_sum(
+            &frame[l3 + 12..l3 + 16],
+            &frame[l3 + 16..l3 + 20],
+            frame[l3 + 9],
+            len,
+        )
     } else {
-        (sum(&frame[l3 + 8..l3 + 40]), info.key.proto())
+        pseudo_header_sum(
+            &frame[l3 + 8..l3 + 24],
+            &frame[l3 + 24..l3 + 40],
+            info.key.proto(),
+            len,
+        )
     };
-    checksum(
-        &frame[l4..end],
-        pseudo + u32::from(proto) + (end - l4) as u32,
-    ) == 0
+    checksum_with(&frame[l4..end], pseudo) == 0
 }
 
 fn tcp_hdr(frame: &[u8], l4: usize) -> usize {
     usize::from(frame[l4 + 12] >> 4) * 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::checksum::checksum;
+
+    #[test]
+    fn write_to_and_build_agree_and_checksums_verify() {
+        let v4 = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([192, 0, 2, 9]));
+        let v6 = (
+            IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]),
+            IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 2]),
+        );
+        for (src, dst) in [v4, v6] {
+            for mut spec in [
+                FrameSpec::udp(src, dst, 1000, 53, 33),
+                FrameSpec::tcp(src, dst, 1000, 80, 7, 9, 0x18, b"odd length"),
+            ] {
+                spec.ident = 0xBEEF;
+                let f = spec.build();
+                assert_eq!(f.len(), spec.len());
+                let mut buf = [0xAAu8; 256];
+                assert_eq!(spec.write_to(&mut buf), f.len());
+                assert_eq!(&buf[..f.len()], &f[..]);
+                assert_eq!(buf[f.len()], 0xAA, "nothing written past the frame");
+                assert!(l4_checksum_ok(&f), "{spec:?}");
+                if src.is_ipv4() {
+                    assert_eq!(checksum(&f[14..34]), 0);
+                    assert_eq!(&f[18..20], &[0xBE, 0xEF]);
+                }
+                spec.vlans = vec![100, 200];
+                let tagged = spec.build();
+                assert_eq!(tagged.len(), f.len() + 8);
+                assert_eq!(&tagged[12..14], &[0x81, 0x00]);
+                assert_eq!(&tagged[20..], &f[12..], "same frame behind the tags");
+            }
+        }
+    }
 }

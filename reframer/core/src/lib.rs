@@ -7,6 +7,8 @@
 //!   packet of its window and releases them as one burst, in window order. No I/O, no clock
 //!   reads: every call takes `now` in nanoseconds.
 //! - [`Stats`]: plain counters, hold-time histogram and locality (SLF) meters.
+//! - [`Scheduler::advance_to`]: runs every deadline up to a time and hands out what it
+//!   released (offline replay, the demo, the evaluation's virtual clock).
 //!
 //! ```
 //! use reframer_core::{Config, Scheduler};
@@ -20,9 +22,12 @@
 
 mod ack_coalesce;
 mod config;
+mod drive;
 mod flow_table;
 pub mod frames;
+mod locality;
 mod packet_slab;
+pub mod rng;
 mod scheduler;
 pub mod stats;
 mod sys;

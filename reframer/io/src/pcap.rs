@@ -1,6 +1,8 @@
 //! Classic pcap files: reads microsecond and nanosecond captures (either byte order),
 //! writes nanosecond captures. Records are read into caller-owned buffers, so a replay
-//! recycles its buffers instead of allocating per packet.
+//! recycles its buffers instead of allocating per packet. The one pcap reader and writer of
+//! the workspace: over files ([`PcapReader::open`], [`PcapWriter::create`]) or any
+//! [`Read`]/[`Write`] ([`PcapReader::from_reader`], [`PcapWriter::from_writer`]).
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -41,10 +43,10 @@ pub enum PcapError {
     },
 }
 
-/// Streaming reader.
+/// Streaming reader, over a buffered file unless built with [`PcapReader::from_reader`].
 #[derive(Debug)]
-pub struct PcapReader {
-    r: BufReader<File>,
+pub struct PcapReader<R = BufReader<File>> {
+    r: R,
     path: PathBuf,
     swapped: bool,
     nanos: bool,
@@ -61,7 +63,14 @@ impl PcapReader {
             path: path.to_owned(),
             error,
         })?;
-        let mut r = BufReader::with_capacity(1 << 20, file);
+        Self::from_reader(BufReader::with_capacity(1 << 20, file), path)
+    }
+}
+
+impl<R: Read> PcapReader<R> {
+    /// Reads a pcap from `r` (buffer it: records are read in small pieces) and checks the
+    /// global header; `path` names the source in errors.
+    pub fn from_reader(mut r: R, path: &Path) -> Result<Self, PcapError> {
         let mut h = [0u8; 24];
         let fmt = |why: String| PcapError::Format {
             path: path.to_owned(),
@@ -208,12 +217,13 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
     Ok(true)
 }
 
-/// Nanosecond pcap writer (Ethernet). The file is written under a temporary name and appears
-/// under its own only when [`PcapWriter::finish`] succeeds: a writer dropped unfinished (a
-/// failed run) leaves no partial file, and an existing file is replaced, never truncated.
+/// Nanosecond pcap writer (Ethernet). A file ([`PcapWriter::create`]) is written under a
+/// temporary name and appears under its own only when [`PcapWriter::finish`] succeeds: a
+/// writer dropped unfinished (a failed run) leaves no partial file, and an existing file is
+/// replaced, never truncated. [`PcapWriter::from_writer`] writes to any [`Write`].
 #[derive(Debug)]
-pub struct PcapWriter {
-    w: BufWriter<AtomicFile>,
+pub struct PcapWriter<W: Write = BufWriter<AtomicFile>> {
+    w: W,
     path: PathBuf,
 }
 
@@ -221,26 +231,46 @@ impl PcapWriter {
     /// Creates the temporary file next to `path` (so an unwritable place fails here, before
     /// any work) and writes the global header.
     pub fn create(path: &Path) -> Result<Self, PcapError> {
-        let err = |op, error| PcapError::Io {
-            op,
+        let file = AtomicFile::create(path).map_err(|error| PcapError::Io {
+            op: "create",
             path: path.to_owned(),
             error,
-        };
-        let file = AtomicFile::create(path).map_err(|e| err("create", e))?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        let mut h = Vec::with_capacity(24);
-        h.extend_from_slice(&MAGIC_NS.to_le_bytes());
-        h.extend_from_slice(&2u16.to_le_bytes());
-        h.extend_from_slice(&4u16.to_le_bytes());
-        h.extend_from_slice(&0i32.to_le_bytes());
-        h.extend_from_slice(&0u32.to_le_bytes());
-        h.extend_from_slice(&MAX_RECORD.to_le_bytes());
-        h.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
-        w.write_all(&h).map_err(|e| err("write", e))?;
-        Ok(Self {
+        })?;
+        Self::from_writer(BufWriter::with_capacity(1 << 20, file), path)
+    }
+
+    /// Flushes the records and puts the file in place under its name.
+    pub fn finish(self) -> Result<(), PcapError> {
+        let path = self.path.clone();
+        let file = self.into_inner()?;
+        file.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(AtomicFile::commit)
+            .map_err(|error| PcapError::Io {
+                op: "write",
+                path,
+                error,
+            })
+    }
+}
+
+impl<W: Write> PcapWriter<W> {
+    /// Writes the global header to `w` (buffer it: records are written in small pieces);
+    /// `path` names the destination in errors.
+    pub fn from_writer(w: W, path: &Path) -> Result<Self, PcapError> {
+        let mut this = Self {
             w,
             path: path.to_owned(),
-        })
+        };
+        let mut h = [0u8; 24];
+        h[0..4].copy_from_slice(&MAGIC_NS.to_le_bytes());
+        h[4..6].copy_from_slice(&2u16.to_le_bytes());
+        h[6..8].copy_from_slice(&4u16.to_le_bytes());
+        // Bytes 8..16: time zone offset and timestamp accuracy, both 0.
+        h[16..20].copy_from_slice(&MAX_RECORD.to_le_bytes());
+        h[20..24].copy_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
+        this.put(&h)?;
+        Ok(this)
     }
 
     /// Appends one frame stamped `ts_ns`.
@@ -262,25 +292,26 @@ impl PcapWriter {
         h[4..8].copy_from_slice(&((ts_ns % 1_000_000_000) as u32).to_le_bytes());
         h[8..12].copy_from_slice(&len.to_le_bytes());
         h[12..16].copy_from_slice(&(orig_len.max(frame.len()) as u32).to_le_bytes());
-        self.w
-            .write_all(&h)
-            .and_then(|()| self.w.write_all(&frame[..len as usize]))
-            .map_err(|error| PcapError::Io {
-                op: "write",
-                path: self.path.clone(),
-                error,
-            })
+        self.put(&h)?;
+        self.put(&frame[..len as usize])
     }
 
-    /// Flushes the records and puts the file in place under its name.
-    pub fn finish(self) -> Result<(), PcapError> {
-        let err = |error| PcapError::Io {
+    /// Flushes and returns the destination.
+    pub fn into_inner(mut self) -> Result<W, PcapError> {
+        self.w.flush().map_err(|error| PcapError::Io {
             op: "write",
             path: self.path.clone(),
             error,
-        };
-        let file = self.w.into_inner().map_err(|e| err(e.into_error()))?;
-        file.commit().map_err(err)
+        })?;
+        Ok(self.w)
+    }
+
+    fn put(&mut self, b: &[u8]) -> Result<(), PcapError> {
+        self.w.write_all(b).map_err(|error| PcapError::Io {
+            op: "write",
+            path: self.path.clone(),
+            error,
+        })
     }
 }
 
@@ -308,6 +339,25 @@ mod tests {
         assert_eq!(b.len(), 70);
         assert_eq!(r.next_into(&mut b).unwrap(), None);
         std::fs::remove_file(p).unwrap();
+    }
+
+    #[test]
+    fn any_reader_and_writer() {
+        let name = Path::new("memory");
+        let mut w = PcapWriter::from_writer(Vec::new(), name).unwrap();
+        w.write_snapped(3_000_000_007, &[5; 40], 1514).unwrap();
+        w.write(3_000_000_008, &[6; 60]).unwrap();
+        let bytes = w.into_inner().unwrap();
+        assert_eq!(bytes.len(), 24 + 16 + 40 + 16 + 60);
+        let mut r = PcapReader::from_reader(io::Cursor::new(&bytes), name).unwrap();
+        let mut b = Vec::new();
+        assert_eq!(r.next_into(&mut b).unwrap(), Some(3_000_000_007));
+        assert_eq!((b.len(), r.last_orig_len()), (40, 1514));
+        assert_eq!(r.next_into(&mut b).unwrap(), Some(3_000_000_008));
+        assert_eq!(b, [6; 60]);
+        assert_eq!(r.next_into(&mut b).unwrap(), None);
+        let e = PcapReader::from_reader(&bytes[..10], name).unwrap_err();
+        assert!(e.to_string().starts_with("memory: not a pcap"), "{e}");
     }
 
     #[test]

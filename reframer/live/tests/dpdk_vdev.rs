@@ -8,7 +8,9 @@ use std::{
     process::Command,
 };
 
+use reframer_core::frames::FrameSpec;
 use reframer_core::{Config, Scheduler};
+use reframer_io::pcap::{PcapReader, PcapWriter};
 
 const EAL: &str = "--no-huge --no-pci --no-shconf -m 256 -l 0 --no-telemetry";
 
@@ -18,59 +20,39 @@ fn tmp(name: &str) -> PathBuf {
     d.join(name)
 }
 
-/// Writes a classic little-endian pcap (Ethernet, µs timestamps 1 µs apart).
+/// Writes a pcap of `frames` 1 µs apart with reframer-io's writer.
 fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
-    let mut b = Vec::new();
-    for v in [
-        0xa1b2_c3d4u32.to_le_bytes().to_vec(),
-        vec![2, 0, 4, 0],
-        vec![0; 8],
-        65535u32.to_le_bytes().to_vec(),
-        1u32.to_le_bytes().to_vec(),
-    ] {
-        b.extend(v);
-    }
+    let mut w = PcapWriter::create(path).unwrap();
     for (i, f) in frames.iter().enumerate() {
-        b.extend(0u32.to_le_bytes());
-        b.extend((i as u32).to_le_bytes());
-        b.extend((f.len() as u32).to_le_bytes());
-        b.extend((f.len() as u32).to_le_bytes());
-        b.extend(f);
+        w.write(i as u64 * 1_000, f).unwrap();
     }
-    std::fs::write(path, b).unwrap();
+    w.finish().unwrap();
 }
 
 fn read_pcap(path: &Path) -> Vec<Vec<u8>> {
-    let b = std::fs::read(path).unwrap();
+    let mut r = PcapReader::open(path).unwrap();
     let mut out = Vec::new();
-    let mut off = 24;
-    while off + 16 <= b.len() {
-        let caplen = u32::from_le_bytes(b[off + 8..off + 12].try_into().unwrap()) as usize;
-        out.push(b[off + 16..off + 16 + caplen].to_vec());
-        off += 16 + caplen;
+    let mut f = Vec::new();
+    while r.next_into(&mut f).unwrap().is_some() {
+        out.push(f.clone());
     }
     out
 }
 
-/// UDP/IPv4 frame of flow `flow` carrying `seq`.
+/// UDP/IPv4 frame of flow `flow` (source port 10000 + flow) carrying `seq`.
 fn udp(flow: u16, seq: u32) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-    let payload: Vec<u8> = seq
-        .to_be_bytes()
-        .iter()
-        .copied()
-        .chain([b'x'; 22])
-        .collect();
-    let ulen = 8 + payload.len() as u16;
-    f.extend([0x45, 0]);
-    f.extend((20 + ulen).to_be_bytes());
-    f.extend([0, 0, 0, 0, 64, 17, 0, 0, 10, 77, 1, 1, 10, 77, 2, 1]);
-    f.extend((10_000 + flow).to_be_bytes());
-    f.extend(9999u16.to_be_bytes());
-    f.extend(ulen.to_be_bytes());
-    f.extend([0, 0]);
-    f.extend(payload);
-    f
+    let payload: Vec<u8> = seq.to_be_bytes().into_iter().chain([b'x'; 22]).collect();
+    FrameSpec {
+        payload,
+        ..FrameSpec::udp(
+            [10, 77, 1, 1].into(),
+            [10, 77, 2, 1].into(),
+            10_000 + flow,
+            9999,
+            0,
+        )
+    }
+    .build()
 }
 
 /// Frames grouped by flow (UDP source port), each flow's frames in order.

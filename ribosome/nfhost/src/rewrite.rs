@@ -2,23 +2,9 @@
 //! L4 checksum) anything it covers beyond the header, so checksums must be updated
 //! incrementally (RFC 1624) from the old field values, never recomputed.
 
+use reframer_core::wire::checksum::{checksum_adjust_u16, checksum_adjust_u32};
 use ribosome_switch::packet::{self, Parsed, PROTO_UDP};
 use std::net::Ipv4Addr;
-
-/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m').
-pub fn csum_update16(csum: u16, old: u16, new: u16) -> u16 {
-    let mut s = u32::from(!csum) + u32::from(!old) + u32::from(new);
-    while s > 0xffff {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    !(s as u16)
-}
-
-/// [`csum_update16`] for a 32-bit field.
-pub fn csum_update32(csum: u16, old: u32, new: u32) -> u16 {
-    let c = csum_update16(csum, (old >> 16) as u16, (new >> 16) as u16);
-    csum_update16(c, old as u16, new as u16)
-}
 
 /// A destination NAT: rewrites the IPv4 destination and L4 destination port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +34,7 @@ impl Nat {
         let l4 = ip + 20;
         let old_ip = u32::from(p.flow.dst);
         let new_ip = u32::from(self.to_ip);
-        let ip_c = csum_update32(get16(f, ip + 10), old_ip, new_ip);
+        let ip_c = checksum_adjust_u32(get16(f, ip + 10), old_ip, new_ip);
         put16(f, ip + 10, ip_c);
         f[ip + 16..ip + 20].copy_from_slice(&self.to_ip.octets());
         let c_at = if p.flow.proto == PROTO_UDP {
@@ -60,8 +46,8 @@ impl Nat {
         if p.flow.proto == PROTO_UDP && old_c == 0 {
             // No UDP checksum: nothing to update.
         } else {
-            let mut c = csum_update32(old_c, old_ip, new_ip);
-            c = csum_update16(c, p.flow.dport, self.to_port);
+            let mut c = checksum_adjust_u32(old_c, old_ip, new_ip);
+            c = checksum_adjust_u16(c, p.flow.dport, self.to_port);
             if p.flow.proto == PROTO_UDP && c == 0 {
                 c = 0xffff;
             }

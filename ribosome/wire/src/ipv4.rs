@@ -110,18 +110,6 @@ impl Ipv4Hdr {
     }
 }
 
-/// The Internet checksum of `b` (RFC 1071). Over a header with a valid checksum field it is 0.
-pub fn checksum(b: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = b.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    if let [last] = chunks.remainder() {
-        sum += u32::from(*last) << 8;
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
+/// The Internet checksum (RFC 1071), the workspace's one implementation (reframer-core's
+/// `wire::checksum`). Over a header with a valid checksum field it is 0.
+pub use reframer_core::wire::checksum::checksum;

@@ -6,6 +6,7 @@
 //! when `RIBOSOME_REQUIRE_SCAPY` is set (`.ci/parts/40-ribosome.sh` installs it and reruns
 //! this file so).
 
+use reframer_io::pcap::PcapWriter;
 use ribosome_wire::{Aeth, Bth, MacAddr, NakCode, Opcode, Reth, RoceSpec};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -76,21 +77,13 @@ fn frames() -> Vec<Vec<u8>> {
     out
 }
 
+/// One frame a second, with reframer-io's pcap writer (nanosecond pcap).
 fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
-    let mut b = Vec::new();
-    b.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes());
-    for v in [0u32, 0, 65535, 1] {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
+    let mut w = PcapWriter::create(path).unwrap();
     for (i, f) in frames.iter().enumerate() {
-        for v in [i as u32, 0, f.len() as u32, f.len() as u32] {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        b.extend_from_slice(f);
+        w.write(i as u64 * 1_000_000_000, f).unwrap();
     }
-    std::fs::write(path, b).unwrap();
+    w.finish().unwrap();
 }
 
 fn pcap_path(tag: &str) -> PathBuf {

@@ -4,13 +4,13 @@
 //! string (truncated, malformed, hostile) yields a [`Parsed`] value and never a panic. The
 //! parser is fuzzed (`reframer/core/fuzz`) and its corpus is replayed by a stable test.
 
-mod checksum;
+pub mod checksum;
 mod ethernet;
 mod flow_key;
 mod ip;
 mod transport;
 
-pub use checksum::{checksum_adjust_u16, checksum_adjust_u32};
+pub use checksum::{checksum, checksum_adjust_u16, checksum_adjust_u32};
 pub use flow_key::FlowKey;
 
 use crate::stats::BypassReason;
