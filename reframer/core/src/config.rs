@@ -122,7 +122,8 @@ pub enum ConfigError {
     },
 }
 
-/// Largest `max_burst` (per-flow counts are 16-bit in the flow table slot).
+/// Largest `max_burst`: a burst is one round entry and one TX-queue run; far above any
+/// useful burst (SFMaker's default is 1,024), low enough that one flow cannot hold the slab.
 pub const MAX_BURST_LIMIT: u32 = 60_000;
 /// Largest packet and flow bounds (indices are 32-bit, tables are powers of two).
 pub const MAX_TABLE_LIMIT: u32 = 1 << 28;

@@ -66,7 +66,8 @@ reasons! {
 reasons! {
     /// Why a packet was lost.
     DropReason {
-        /// The caller left more than `max_tx_queue` released packets undrained.
+        /// The caller left more than `2 x max_buffered_packets + 4096` released packets undrained
+        /// (the TX queue's bound).
         TxQueueFull = "tx_queue_full",
     }
 }
