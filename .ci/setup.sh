@@ -16,3 +16,4 @@ if ((${#missing[@]})); then
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+command -v cargo-machete >/dev/null || cargo install cargo-machete --locked
