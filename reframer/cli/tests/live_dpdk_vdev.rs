@@ -105,7 +105,7 @@ fn run_live(
     secs: &str,
 ) -> (std::process::Output, serde_json::Value) {
     let json = tmp(&format!("sum-{}.json", ports[0].replace(':', "_")));
-    let o = Command::new(env!("CARGO_BIN_EXE_reframer-live"))
+    let o = Command::new(env!("CARGO_BIN_EXE_reframer"))
         .args([
             "--port",
             ports[0],
@@ -125,7 +125,7 @@ fn run_live(
         .unwrap();
     assert!(
         o.status.success(),
-        "reframer-live failed: {}",
+        "reframer failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
     let v = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
@@ -198,7 +198,7 @@ fn net_ring_loopback_carries_both_directions() {
 
 #[test]
 fn bad_eal_arguments_are_one_clear_error() {
-    let o = Command::new(env!("CARGO_BIN_EXE_reframer-live"))
+    let o = Command::new(env!("CARGO_BIN_EXE_reframer"))
         .args([
             "--port",
             "dpdk:0",
@@ -213,7 +213,7 @@ fn bad_eal_arguments_are_one_clear_error() {
     let e = String::from_utf8_lossy(&o.stderr);
     let last = e.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("reframer-live: error: ") && last.contains("EAL"),
+        last.starts_with("reframer: error: ") && last.contains("EAL"),
         "{e}"
     );
     assert_eq!(
@@ -225,7 +225,7 @@ fn bad_eal_arguments_are_one_clear_error() {
 
 #[test]
 fn unknown_dpdk_port_names_the_port() {
-    let o = Command::new(env!("CARGO_BIN_EXE_reframer-live"))
+    let o = Command::new(env!("CARGO_BIN_EXE_reframer"))
         .args([
             "--port",
             "dpdk:net_ring0",
@@ -240,7 +240,7 @@ fn unknown_dpdk_port_names_the_port() {
     let e = String::from_utf8_lossy(&o.stderr);
     let last = e.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("reframer-live: error: ") && last.contains("dpdk:nope0"),
+        last.starts_with("reframer: error: ") && last.contains("dpdk:nope0"),
         "{e}"
     );
 }
