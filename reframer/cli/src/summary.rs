@@ -143,12 +143,13 @@ pub(crate) fn write_json(mut file: AtomicFile, v: &Summary) -> anyhow::Result<()
     let path = file.path().to_owned();
     file.write_all((text + "\n").as_bytes())
         .and_then(|()| file.commit())
-        .with_context(|| format!("cannot write summary {}", path.display()))
+        .with_context(|| format!("--summary-json {}: cannot write", path.display()))
 }
 
 /// Creates the summary file's temporary before the run, so a bad place fails first.
 pub(crate) fn create_json(path: &Path) -> anyhow::Result<AtomicFile> {
-    AtomicFile::create(path).with_context(|| format!("cannot create summary {}", path.display()))
+    AtomicFile::create(path)
+        .with_context(|| format!("--summary-json {}: cannot create", path.display()))
 }
 
 /// A few lines for a person, on stderr.

@@ -346,7 +346,7 @@ fn sigterm_flushes(tag: &str, kind: &str) {
     sleep(Duration::from_millis(300));
     let sum = f.summary();
     assert!(
-        get(sum, "scheduler.flushes.shutdown") >= 1,
+        get(sum, "flushes_by_reason.shutdown") >= 1,
         "nothing was buffered at SIGTERM: {sum}"
     );
     assert_eq!(get(sum, "live.drops_total"), 0, "{sum}");
