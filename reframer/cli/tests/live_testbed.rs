@@ -495,23 +495,41 @@ fn common_wait(mut c: std::process::Child) -> String {
     s
 }
 
-#[test]
-fn missing_interface_is_one_clear_error() {
+/// Runs the shipped binary to its end: (exit status, stderr).
+fn reframer(args: &[&str]) -> (Option<i32>, String) {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer"))
-        .args([
-            "--port",
-            "afpacket:rfl-nonexistent0",
-            "--port",
-            "afpacket:rfl-nonexistent1",
-        ])
+        .args(args)
         .output()
         .unwrap();
-    assert!(!o.status.success());
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(e.lines().count(), 1, "{e}");
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `args` fail with status `code` and one line `reframer: error: ...` naming each of `names`.
+fn one_line_error(args: &[&str], code: i32, names: &[&str]) {
+    let (status, e) = reframer(args);
+    assert_eq!(status, Some(code), "{args:?}: {e}");
+    assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
+    assert!(e.starts_with("reframer: error: "), "{args:?}: {e}");
+    for n in names {
+        assert!(e.contains(n), "{args:?}: {n} not in {e}");
+    }
+}
+
+#[test]
+fn missing_interface_is_one_clear_error() {
+    let args = [
+        "--port",
+        "afpacket:rfl-nonexistent0",
+        "--port",
+        "afpacket:rfl-nonexistent1",
+    ];
+    one_line_error(&args, 1, &["rfl-nonexistent0"]);
+    let (_, e) = reframer(&args);
     assert!(
-        e.contains("rfl-nonexistent0")
-            && (e.contains("no such interface") || e.contains("CAP_NET_RAW")),
+        e.contains("no such interface") || e.contains("CAP_NET_RAW"),
         "{e}"
     );
 }
@@ -543,18 +561,8 @@ fn exit_codes_follow_the_convention() {
         ),
     ];
     for (extra, code, names) in cases {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer"))
-            .args(ports)
-            .args(&extra)
-            .output()
-            .unwrap();
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(code), "{extra:?}: {e}");
-        assert_eq!(e.lines().count(), 1, "{extra:?}: {e}");
-        assert!(
-            e.starts_with("reframer: error: ") && e.contains(names),
-            "{extra:?}: {e}"
-        );
+        let args: Vec<&str> = ports.iter().copied().chain(extra).collect();
+        one_line_error(&args, code, &[names]);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -569,12 +577,8 @@ fn shipped_inline_configs_and_the_nf_host_line_pass_check() {
         "inline-dpdk.toml",
         "inline-xdp.toml",
     ] {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer"))
-            .args(["-c", dir.join(file).to_str().unwrap(), "--check"])
-            .output()
-            .unwrap();
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "{file}: {e}");
+        let (status, e) = reframer(&["-c", dir.join(file).to_str().unwrap(), "--check"]);
+        assert_eq!(status, Some(0), "{file}: {e}");
         assert!(e.contains("delay_ns: 64000"), "{file}: {e}");
     }
     for args in [
@@ -595,83 +599,59 @@ fn shipped_inline_configs_and_the_nf_host_line_pass_check() {
             "--check",
         ],
     ] {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let (status, e) = reframer(args);
+        assert_eq!(status, Some(0), "{args:?}: {e}");
     }
     // One port without --ribosome, or one-armed with a passthrough direction: usage errors.
-    for (args, names) in [
-        (
-            &["--port", "afpacket:a", "--check"][..],
-            "exactly two ports",
-        ),
-        (
-            &[
-                "--ribosome",
-                "--port",
-                "afpacket:a",
-                "--passthrough",
-                "a-to-b",
-                "--check",
-            ],
-            "--passthrough needs two ports",
-        ),
-        (
-            &[
-                "--ribosome",
-                "--tcp-ack-coalescing",
-                "--port",
-                "afpacket:a",
-                "--check",
-            ],
-            "--ribosome cannot be combined with TCP ACK coalescing",
-        ),
-    ] {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer"))
-            .args(args)
-            .output()
-            .unwrap();
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {e}");
-        assert!(
-            e.starts_with("reframer: error: ") && e.contains(names),
-            "{args:?}: {e}"
-        );
-    }
+    one_line_error(
+        &["--port", "afpacket:a", "--check"],
+        2,
+        &["exactly two ports"],
+    );
+    one_line_error(
+        &[
+            "--ribosome",
+            "--port",
+            "afpacket:a",
+            "--passthrough",
+            "a-to-b",
+            "--check",
+        ],
+        2,
+        &["--passthrough needs two ports"],
+    );
+    one_line_error(
+        &[
+            "--ribosome",
+            "--tcp-ack-coalescing",
+            "--port",
+            "afpacket:a",
+            "--check",
+        ],
+        2,
+        &["--ribosome cannot be combined with TCP ACK coalescing"],
+    );
 }
 
 #[test]
 fn dpdk_and_xdp_ports_say_what_is_missing() {
     // Never a real interface name: this runs outside any test namespace.
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer"))
-        .args([
+    one_line_error(
+        &[
             "--port",
             "xdp:rfl-nonexistent2",
             "--port",
             "afpacket:rfl-nonexistent3",
-        ])
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(e.lines().count(), 1, "{e}");
-    assert!(
-        e.contains("xdp:rfl-nonexistent2") && e.contains("no such interface"),
-        "{e}"
+        ],
+        1,
+        &["xdp:rfl-nonexistent2", "no such interface"],
     );
     if !cfg!(feature = "dpdk") {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_reframer"))
-            .args(["--port", "dpdk:0", "--port", "dpdk:1"])
-            .output()
-            .unwrap();
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && e.contains("--features dpdk"), "{e}");
+        one_line_error(
+            &["--port", "dpdk:0", "--port", "dpdk:1"],
+            1,
+            &["--features dpdk"],
+        );
     }
 }
 

@@ -12,7 +12,7 @@ use std::{
 };
 
 use reframer_io::{mem::MemPort, Port};
-use reframer_live::{run_worker, NfCounts, Passthrough, WorkerGauges, WorkerParams};
+use reframer_live::{run_worker, NfCounts, Passthrough, WorkerGauges, WorkerParams, WorkerResult};
 
 fn udp(flow: u16, seq: u32) -> Vec<u8> {
     let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
@@ -35,36 +35,7 @@ fn worker_forwards_everything_in_flow_order_and_recycles_buffers() {
     let n = frames.len() as u64;
     let a: Box<dyn Port> = Box::new(MemPort::new("a", frames.clone(), n, 0));
     let b = MemPort::new("b", Vec::new(), 0, frames.len());
-    let params = WorkerParams {
-        sched: reframer_core::Config {
-            delay_ns: 200_000,
-            ..Default::default()
-        },
-        passthrough: Passthrough::BToA,
-        rx_burst: 32,
-        frame_bytes: 2048,
-        idle_spin: Duration::from_micros(50),
-        drain_timeout: Duration::from_secs(1),
-        nf_contract: false,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let g = Arc::new(WorkerGauges::default());
-    let (s2, g2) = (Arc::clone(&stop), Arc::clone(&g));
-    // The worker owns the ports; read B's frames back through a channel at the end.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let h = std::thread::spawn(move || {
-        let (bx, sent_rx) = shared_mem(b);
-        let r = run_worker(vec![a, bx], &params, &s2, &g2).unwrap();
-        tx.send(sent_rx()).unwrap();
-        r
-    });
-    let t0 = Instant::now();
-    while g.tx_packets.load(Ordering::Relaxed) < n && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    stop.store(true, Ordering::Relaxed);
-    let r = h.join().unwrap();
-    let out: Vec<Vec<u8>> = rx.recv().unwrap();
+    let (r, out) = run_until_sent(vec![a], b, Passthrough::BToA, false, n);
     assert_eq!(r.ports[1].tx_packets, n);
     assert_eq!(r.unsent_at_exit, 0);
     assert_eq!(r.stats.packets_in, n);
@@ -133,35 +104,7 @@ fn one_armed_nf_host_returns_every_frame_under_the_nf_contract_in_flow_order() {
         .filter(|f| f[11] != ribosome_wire::SPLIT_FLAG)
         .count() as u64;
     let port = MemPort::new("nf", frames.clone(), n, frames.len());
-    let params = WorkerParams {
-        sched: reframer_core::Config {
-            delay_ns: 200_000,
-            ..Default::default()
-        },
-        passthrough: Passthrough::None,
-        rx_burst: 32,
-        frame_bytes: 2048,
-        idle_spin: Duration::from_micros(50),
-        drain_timeout: Duration::from_secs(1),
-        nf_contract: true,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let g = Arc::new(WorkerGauges::default());
-    let (s2, g2) = (Arc::clone(&stop), Arc::clone(&g));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let h = std::thread::spawn(move || {
-        let (p, sent) = shared_mem(port);
-        let r = run_worker(vec![p], &params, &s2, &g2).unwrap();
-        tx.send(sent()).unwrap();
-        r
-    });
-    let t0 = Instant::now();
-    while g.tx_packets.load(Ordering::Relaxed) < n && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    stop.store(true, Ordering::Relaxed);
-    let r = h.join().unwrap();
-    let out: Vec<Vec<u8>> = rx.recv().unwrap();
+    let (r, out) = run_until_sent(Vec::new(), port, Passthrough::None, true, n);
     assert_eq!(
         r.nf,
         NfCounts {
@@ -195,6 +138,48 @@ fn one_armed_nf_host_returns_every_frame_under_the_nf_contract_in_flow_order() {
         sent.entry(f[34..36].to_vec()).or_default().push(e);
     }
     assert_eq!(back, sent);
+}
+
+/// Runs a worker on `ports` plus `last` (whose sent frames are returned) until `n` frames
+/// have left (10 s at most), then stops it.
+fn run_until_sent(
+    mut ports: Vec<Box<dyn Port>>,
+    last: MemPort,
+    passthrough: Passthrough,
+    nf_contract: bool,
+    n: u64,
+) -> (WorkerResult, Vec<Vec<u8>>) {
+    let params = WorkerParams {
+        sched: reframer_core::Config {
+            delay_ns: 200_000,
+            ..Default::default()
+        },
+        passthrough,
+        rx_burst: 32,
+        frame_bytes: 2048,
+        idle_spin: Duration::from_micros(50),
+        drain_timeout: Duration::from_secs(1),
+        nf_contract,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let g = Arc::new(WorkerGauges::default());
+    let (s2, g2) = (Arc::clone(&stop), Arc::clone(&g));
+    // The worker owns the ports; read the last one's frames back through a channel at the end.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let h = std::thread::spawn(move || {
+        let (p, sent) = shared_mem(last);
+        ports.push(p);
+        let r = run_worker(ports, &params, &s2, &g2).unwrap();
+        tx.send(sent()).unwrap();
+        r
+    });
+    let t0 = Instant::now();
+    while g.tx_packets.load(Ordering::Relaxed) < n && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let r = h.join().unwrap();
+    (r, rx.recv().unwrap())
 }
 
 /// Wraps a MemPort so its sent frames can be taken after the worker returns.
