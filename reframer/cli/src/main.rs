@@ -1,4 +1,5 @@
-//! `reframer`: the Reframer middlebox. Offline over pcap files, live between two ports, or a
+//! `reframer`: the Reframer middlebox. Offline over pcap files, live between two ports, the
+//! Ribosome NF host (`--ribosome`, offline or live, one-armed or on two ports), or a
 //! self-contained demo. See `reframer --help` and the README.
 #![deny(unsafe_code)]
 
