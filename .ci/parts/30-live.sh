@@ -14,10 +14,10 @@ if ((${#need[@]})); then
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-cargo clippy --locked -p dpdk-sys -p reframer-io -p reframer-live --all-targets \
-  --features reframer-live/dpdk -- -D warnings
-cargo nextest run --release --locked --no-fail-fast -p reframer-live --features dpdk \
-  -E 'binary(dpdk_vdev) | test(/dpdk/)'
+cargo clippy --locked -p dpdk-sys -p reframer-io -p reframer-live -p reframer --all-targets \
+  --features reframer/dpdk -- -D warnings
+cargo nextest run --release --locked --no-fail-fast -p reframer --features dpdk \
+  -E 'binary(live_dpdk_vdev) | test(/dpdk/)'
 # The inline benchmark script, once per case for 1 s, so it cannot rot: every path through the
 # testbed (bridge, each port kind, offload pass-through) must move TCP data.
 out=$(bash reframer/live/scripts/bench-inline.sh 1 1 2>&1) || { echo "$out"; exit 1; }

@@ -39,11 +39,16 @@ pub(crate) struct SchedulerSection {
     pub(crate) tcp_reorder: bool,
 }
 
+/// The window of every mode of `reframer` (offline, live, `--ribosome`, demo) unless told
+/// otherwise: the paper's 64 µs (the FastClick element's own default, kept by
+/// `reframer_core::Config`, is 100 µs).
+pub(crate) const DEFAULT_DELAY_US: f64 = 64.0;
+
 impl Default for SchedulerSection {
     fn default() -> Self {
         let d = CoreConfig::default();
         Self {
-            delay_us: d.delay_ns as f64 / 1_000.0,
+            delay_us: DEFAULT_DELAY_US,
             max_burst: d.max_burst,
             max_tx_burst: d.max_tx_burst,
             max_flows: d.max_flows.unwrap_or(0),
@@ -147,7 +152,16 @@ mod tests {
     #[test]
     fn default_config_file_parses_to_the_defaults() {
         let f: FileConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
-        assert_eq!(f.scheduler.to_core().unwrap(), CoreConfig::default());
+        let core = f.scheduler.to_core().unwrap();
+        assert_eq!(core, SchedulerSection::default().to_core().unwrap());
+        // The core's defaults but the window, which is the binary's one default.
+        assert_eq!(
+            core,
+            CoreConfig {
+                delay_ns: (DEFAULT_DELAY_US * 1_000.0) as u64,
+                ..CoreConfig::default()
+            }
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use reframer_core::wire::{self, Parsed};
 use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::pcap::PcapWriter;
 
+use crate::summary::{self, RunMode, Summary};
 use crate::{limits, print_stdout, Classify, Failure};
 
 /// Options of `reframer demo`.
@@ -27,7 +28,7 @@ pub(crate) struct DemoArgs {
     #[arg(long, default_value_t = 4.0)]
     pub(crate) rate_mpps: f64,
     /// Window, µs.
-    #[arg(long, default_value_t = 64.0)]
+    #[arg(long, default_value_t = crate::config::DEFAULT_DELAY_US)]
     pub(crate) delay_us: f64,
     /// Seed of the trace generator.
     #[arg(long, default_value_t = 1)]
@@ -35,6 +36,9 @@ pub(crate) struct DemoArgs {
     /// Also write the synthetic trace to this pcap (try it with `--input pcap:FILE`).
     #[arg(long, value_name = "FILE")]
     pub(crate) write_pcap: Option<PathBuf>,
+    /// Write the run summary as JSON to FILE (the schema of every mode).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) summary_json: Option<PathBuf>,
 }
 
 /// The trace's randomness: SplitMix64, tiny and seedable.
@@ -119,9 +123,21 @@ fn validate(a: &DemoArgs) -> anyhow::Result<Config> {
 /// Runs the demo and prints its figures.
 pub(crate) fn run(a: &DemoArgs) -> Result<(), Failure> {
     let cfg = validate(a).usage()?;
+    let delay_ns = cfg.delay_ns;
+    // Created first, like every output: an unwritable place fails before the work.
+    let summary = a
+        .summary_json
+        .as_deref()
+        .map(summary::create_json)
+        .transpose()
+        .runtime()?;
     let mut text = String::new();
-    let st = simulate(a, cfg, &mut text).runtime()?;
+    let (st, sched_s) = simulate(a, cfg, &mut text).runtime()?;
     print_stdout(&text);
+    if let Some(f) = summary {
+        let s = Summary::new(RunMode::Demo, delay_ns, &st, sched_s);
+        summary::write_json(f, &s).runtime()?;
+    }
     if st.packets_out != st.packets_in {
         return Err(Failure::Runtime(anyhow::anyhow!(
             "demo lost packets: {} in, {} out",
@@ -132,7 +148,8 @@ pub(crate) fn run(a: &DemoArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<Stats> {
+/// Runs the demo; returns the scheduler's counters and the seconds it took.
+fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<(Stats, f64)> {
     // Created first: an unwritable place fails before the trace is built.
     let writer = a
         .write_pcap
@@ -214,5 +231,5 @@ fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<Stat
         n / base_s / 1e6,
         base_s * 1e9 / n
     );
-    Ok(st.clone())
+    Ok((st.clone(), sched_s))
 }

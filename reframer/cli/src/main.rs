@@ -1,4 +1,5 @@
-//! `reframer`: the Reframer middlebox. Offline over pcap files, live between two ports, or a
+//! `reframer`: the Reframer middlebox. Offline over pcap files, live between two ports, the
+//! Ribosome NF host (`--ribosome`, offline or live, one-armed or on two ports), or a
 //! self-contained demo. See `reframer --help` and the README.
 #![deny(unsafe_code)]
 
@@ -51,9 +52,10 @@ struct Cli {
     /// No human summary on stderr.
     #[arg(short, long)]
     quiet: bool,
-    /// Ribosome NF-host mode: frames come from a Ribosome switch; split headers are scheduled
-    /// by the flow of the header they carry, and every frame leaves with its MACs swapped and
-    /// its trailer intact (the NF contract).
+    /// Ribosome NF host: frames come from a Ribosome switch; split headers are scheduled by
+    /// the flow of the header they carry, and every frame leaves with its MACs swapped and its
+    /// trailer intact (the NF contract). Offline, or live on two ports or one (one-armed:
+    /// `--ribosome --port afpacket:IF`, frames leave on the port they came in on).
     #[arg(long)]
     ribosome: bool,
     #[command(flatten)]
@@ -65,7 +67,7 @@ struct Cli {
 /// Scheduler overrides (each beats the config file).
 #[derive(Debug, Args)]
 struct SchedFlags {
-    /// Per-flow window, µs [config: delay_us, default 100].
+    /// Per-flow window, µs [config: delay_us, default 64].
     #[arg(long, value_name = "US")]
     delay_us: Option<f64>,
     /// Release a flow holding more than N packets [max_burst, 1024].
@@ -223,7 +225,7 @@ struct Plan {
     mode: Mode,
 }
 
-const LIVE_ONLY: &str = "applies to live mode only (--port A --port B)";
+const LIVE_ONLY: &str = "applies to live mode only (--port A --port B, or --ribosome --port A)";
 
 /// The one validation of the command line and config file: every section, every flag,
 /// the memory the tables will take and the files involved. `--check` runs exactly this.
@@ -246,10 +248,7 @@ fn validate(cli: &Cli) -> anyhow::Result<Plan> {
         bail!("--ribosome cannot be combined with TCP ACK coalescing (a split header's trailer would read as payload)");
     }
     let mode = if live_mode {
-        if cli.ribosome {
-            bail!("--ribosome is available in offline mode; for a live NF host use `ribosome-nfhost serve`");
-        }
-        let opts = LiveOptions::resolve(&cli.live, &file.live)?;
+        let opts = LiveOptions::resolve(&cli.live, &file.live, cli.ribosome)?;
         if let (Some(js), Some(csv)) = (&cli.summary_json, &opts.stats_csv) {
             refuse_same("--summary-json", js, "--stats-csv", csv)?;
         }
@@ -280,11 +279,7 @@ fn mode_schedulers(mode: &Mode) -> limits::Schedulers {
         Mode::Nothing | Mode::Offline { .. } => limits::Schedulers::Offline,
         Mode::Live(o) => limits::Schedulers::Live {
             workers: o.workers(),
-            directions: if o.passthrough == reframer_live::Passthrough::None {
-                2
-            } else {
-                1
-            },
+            directions: o.directions(),
         },
     }
 }
@@ -337,7 +332,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
     match plan.mode {
         Mode::Nothing => Err(anyhow::anyhow!(
-            "nothing to do: give --input pcap:IN --output pcap:OUT (offline), --port A --port B (live), or run `reframer demo`"
+            "nothing to do: give --input pcap:IN --output pcap:OUT (offline), --port A --port B (live), --ribosome --port A (live NF host), or run `reframer demo`"
         ))
         .usage(),
         Mode::Live(opts) => live::run(&opts, &plan.core, cli.summary_json.as_deref()).runtime(),
@@ -360,11 +355,7 @@ fn run_offline(cli: &Cli, core: &CoreConfig, input: &Path, output: &Path) -> any
         offline::print_human(&report);
     }
     if let Some(f) = summary {
-        let extra = offline::extra(&report, input, output, core);
-        summary::write_json(
-            f,
-            &summary::summary_json(&report.stats, report.elapsed_s, extra),
-        )?;
+        summary::write_json(f, &offline::summary(&report, input, output, core))?;
     }
     Ok(())
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::pcap::{PcapReader, PcapWriter};
-use serde_json::{json, Map};
+
+use crate::summary::{RunMode, Summary};
 
 /// What the run did, beyond the scheduler's counters.
 pub(crate) struct OfflineReport {
@@ -166,9 +167,9 @@ fn emit(
     at: u64,
 ) -> Result<(), reframer_io::pcap::PcapError> {
     if let Some((split, whole)) = ribosome {
-        match ribosome_nfhost::apply_nf_contract(&mut f.data) {
-            ribosome_nfhost::FrameKind::Split { .. } => *split += 1,
-            ribosome_nfhost::FrameKind::Whole => *whole += 1,
+        match ribosome_wire::apply_nf_contract(&mut f.data) {
+            ribosome_wire::FrameKind::Split { .. } => *split += 1,
+            ribosome_wire::FrameKind::Whole => *whole += 1,
         }
     }
     w.write_snapped(at, &f.data, f.orig_len as usize)?;
@@ -176,30 +177,12 @@ fn emit(
     Ok(())
 }
 
-/// Extra summary fields of the offline mode.
-pub(crate) fn extra(
-    r: &OfflineReport,
-    input: &Path,
-    output: &Path,
-    cfg: &Config,
-) -> Map<String, serde_json::Value> {
-    let mut m = Map::new();
-    m.insert("mode".into(), json!("offline"));
-    m.insert("input".into(), json!(input.display().to_string()));
-    m.insert("output".into(), json!(output.display().to_string()));
-    m.insert("delay_us".into(), json!(cfg.delay_ns as f64 / 1_000.0));
-    m.insert("clamped_timestamps".into(), json!(r.clamped_timestamps));
-    if let Some((split, whole)) = r.ribosome {
-        m.insert("ribosome_split_headers".into(), json!(split));
-        m.insert("ribosome_whole_packets".into(), json!(whole));
-    }
-    m.insert(
-        "mpps".into(),
-        json!(if r.elapsed_s > 0.0 {
-            r.stats.packets_in as f64 / r.elapsed_s / 1e6
-        } else {
-            0.0
-        }),
-    );
-    m
+/// The run summary of the offline mode.
+pub(crate) fn summary(r: &OfflineReport, input: &Path, output: &Path, cfg: &Config) -> Summary {
+    let mut s = Summary::new(RunMode::Offline, cfg.delay_ns, &r.stats, r.elapsed_s)
+        .with_ribosome(r.ribosome);
+    s.input = Some(input.display().to_string());
+    s.output = Some(output.display().to_string());
+    s.clamped_timestamps = Some(r.clamped_timestamps);
+    s
 }

@@ -1,47 +1,136 @@
-//! The end-of-run summary: a JSON object (`--summary-json`) and a human block on stderr.
+//! The end-of-run summary: one schema for every mode ([`Summary`], `--summary-json`) and a
+//! human block on stderr.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
 use reframer_core::Stats;
 use reframer_io::outfile::AtomicFile;
-use serde_json::{json, Map, Value};
+use reframer_live::LiveSummary;
+use serde::Serialize;
 
-/// Builds the summary object from (merged) scheduler counters.
-pub(crate) fn summary_json(stats: &Stats, elapsed_s: f64, extra: Map<String, Value>) -> Value {
-    let us = |q: f64| stats.hold_percentile_ns(q) as f64 / 1_000.0;
-    let mut m = Map::new();
-    m.insert("packets_in".into(), json!(stats.packets_in));
-    m.insert("packets_out".into(), json!(stats.packets_out));
-    m.insert("bypassed".into(), json!(stats.bypassed_total()));
-    m.insert("dropped".into(), json!(stats.dropped_total()));
-    m.insert("flows".into(), json!(stats.flows_created));
-    m.insert("slf_in".into(), json!(round3(stats.locality_in.slf())));
-    m.insert("slf_out".into(), json!(round3(stats.locality_out.slf())));
-    m.insert("hold_us_p50".into(), json!(us(0.5)));
-    m.insert("hold_us_p99".into(), json!(us(0.99)));
-    m.insert(
-        "hold_us_max".into(),
-        json!(stats.hold_max_ns as f64 / 1_000.0),
-    );
-    m.insert("held_packets".into(), json!(stats.hold_ns.len()));
-    m.insert("bursts".into(), json!(stats.bursts));
-    m.insert("acks_coalesced".into(), json!(stats.acks_coalesced));
-    m.insert("flows_aged".into(), json!(stats.flows_aged));
-    m.insert(
-        "bypassed_by_reason".into(),
-        by_reason(stats.bypassed.iter()),
-    );
-    m.insert("dropped_by_reason".into(), by_reason(stats.dropped.iter()));
-    m.insert("flushes_by_reason".into(), by_reason(stats.flushes.iter()));
-    m.insert("elapsed_s".into(), json!(elapsed_s));
-    m.extend(extra);
-    Value::Object(m)
+/// Which mode ran.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RunMode {
+    /// pcap in, pcap out (`--input`/`--output`).
+    Offline,
+    /// Between ports (`--port`).
+    Live,
+    /// `reframer demo`.
+    Demo,
 }
 
-fn by_reason(it: impl Iterator<Item = (&'static str, u64)>) -> Value {
-    Value::Object(it.map(|(k, v)| (k.to_owned(), json!(v))).collect())
+/// The run summary `--summary-json` writes, the same object for every mode: the scheduler's
+/// counters (merged over workers and directions) at the top level, then what the mode adds.
+/// Times are µs, rates Mpps; absent optional parts are left out, never `null`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Summary {
+    /// "offline", "live" or "demo".
+    pub(crate) mode: RunMode,
+    /// The per-flow window in force, µs.
+    pub(crate) delay_us: f64,
+    /// Packets the scheduler took in (bypassed ones included).
+    pub(crate) packets_in: u64,
+    /// Packets it handed out.
+    pub(crate) packets_out: u64,
+    /// Packets forwarded at once, all reasons (`bypassed_by_reason`).
+    pub(crate) bypassed: u64,
+    /// Packets dropped, all reasons (`dropped_by_reason`): only coalesced ACKs, if enabled.
+    pub(crate) dropped: u64,
+    /// Flows created.
+    pub(crate) flows: u64,
+    /// Same-flow locality of the input and of the output (mean same-flow run length).
+    pub(crate) slf_in: f64,
+    pub(crate) slf_out: f64,
+    /// Hold time of held packets: median, 99th percentile, maximum, µs.
+    pub(crate) hold_us_p50: f64,
+    pub(crate) hold_us_p99: f64,
+    pub(crate) hold_us_max: f64,
+    /// Packets whose hold time was recorded (held, not bypassed).
+    pub(crate) held_packets: u64,
+    /// Bursts released.
+    pub(crate) bursts: u64,
+    /// Pure ACKs coalesced away (TCP ACK coalescing).
+    pub(crate) acks_coalesced: u64,
+    /// Idle flow entries aged out.
+    pub(crate) flows_aged: u64,
+    /// Per-reason counters, every reason listed (zeros included).
+    pub(crate) bypassed_by_reason: BTreeMap<&'static str, u64>,
+    pub(crate) dropped_by_reason: BTreeMap<&'static str, u64>,
+    pub(crate) flushes_by_reason: BTreeMap<&'static str, u64>,
+    /// Wall time of the run, s (live: from ready to stop).
+    pub(crate) elapsed_s: f64,
+    /// packets_in / elapsed_s, Mpps.
+    pub(crate) mpps: f64,
+    /// Offline: the input and output files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) input: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) output: Option<String>,
+    /// Offline: input timestamps that went backwards (taken as the latest time seen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) clamped_timestamps: Option<u64>,
+    /// `--ribosome`: frames returned under the NF contract, split headers and whole packets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ribosome_split_headers: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ribosome_whole_packets: Option<u64>,
+    /// Live: workers, each port's counters, every loss outside the scheduler.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) live: Option<LiveSummary>,
+}
+
+impl Summary {
+    /// The common part, from (merged) scheduler counters; the mode fills in the rest.
+    pub(crate) fn new(mode: RunMode, delay_ns: u64, stats: &Stats, elapsed_s: f64) -> Self {
+        let us = |ns: u64| ns as f64 / 1_000.0;
+        let by_reason = |it: &mut dyn Iterator<Item = (&'static str, u64)>| it.collect();
+        Self {
+            mode,
+            delay_us: us(delay_ns),
+            packets_in: stats.packets_in,
+            packets_out: stats.packets_out,
+            bypassed: stats.bypassed_total(),
+            dropped: stats.dropped_total(),
+            flows: stats.flows_created,
+            slf_in: round3(stats.locality_in.slf()),
+            slf_out: round3(stats.locality_out.slf()),
+            hold_us_p50: us(stats.hold_percentile_ns(0.5)),
+            hold_us_p99: us(stats.hold_percentile_ns(0.99)),
+            hold_us_max: us(stats.hold_max_ns),
+            held_packets: stats.hold_ns.len(),
+            bursts: stats.bursts,
+            acks_coalesced: stats.acks_coalesced,
+            flows_aged: stats.flows_aged,
+            bypassed_by_reason: by_reason(&mut stats.bypassed.iter()),
+            dropped_by_reason: by_reason(&mut stats.dropped.iter()),
+            flushes_by_reason: by_reason(&mut stats.flushes.iter()),
+            elapsed_s,
+            mpps: if elapsed_s > 0.0 {
+                stats.packets_in as f64 / elapsed_s / 1e6
+            } else {
+                0.0
+            },
+            input: None,
+            output: None,
+            clamped_timestamps: None,
+            ribosome_split_headers: None,
+            ribosome_whole_packets: None,
+            live: None,
+        }
+    }
+
+    /// Adds the NF contract's counts (`--ribosome`).
+    pub(crate) fn with_ribosome(mut self, split_whole: Option<(u64, u64)>) -> Self {
+        if let Some((split, whole)) = split_whole {
+            self.ribosome_split_headers = Some(split);
+            self.ribosome_whole_packets = Some(whole);
+        }
+        self
+    }
 }
 
 fn round3(x: f64) -> f64 {
@@ -49,17 +138,18 @@ fn round3(x: f64) -> f64 {
 }
 
 /// Writes the summary into `file` (created before the run) and puts it in place.
-pub(crate) fn write_json(mut file: AtomicFile, v: &Value) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(v).expect("a JSON value always serialises");
+pub(crate) fn write_json(mut file: AtomicFile, v: &Summary) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(v).expect("the summary always serialises");
     let path = file.path().to_owned();
     file.write_all((text + "\n").as_bytes())
         .and_then(|()| file.commit())
-        .with_context(|| format!("cannot write summary {}", path.display()))
+        .with_context(|| format!("--summary-json {}: cannot write", path.display()))
 }
 
 /// Creates the summary file's temporary before the run, so a bad place fails first.
 pub(crate) fn create_json(path: &Path) -> anyhow::Result<AtomicFile> {
-    AtomicFile::create(path).with_context(|| format!("cannot create summary {}", path.display()))
+    AtomicFile::create(path)
+        .with_context(|| format!("--summary-json {}: cannot create", path.display()))
 }
 
 /// A few lines for a person, on stderr.

@@ -30,7 +30,7 @@ fn frames(flows: u16) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn once(n: u64, flows: u16, sched: Option<u64>) -> f64 {
+fn once(n: u64, flows: u16, sched: Option<u64>, nf_contract: bool) -> f64 {
     let a: Box<dyn Port> = Box::new(MemPort::new("a", frames(flows), n, 0));
     let b: Box<dyn Port> = Box::new(MemPort::new("b", Vec::new(), 0, 0));
     let params = WorkerParams {
@@ -47,12 +47,13 @@ fn once(n: u64, flows: u16, sched: Option<u64>) -> f64 {
         frame_bytes: 2048,
         idle_spin: Duration::from_millis(10),
         drain_timeout: Duration::from_secs(1),
+        nf_contract,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let g = Arc::new(WorkerGauges::default());
     let (s2, g2) = (Arc::clone(&stop), Arc::clone(&g));
     let t0 = Instant::now();
-    let h = std::thread::spawn(move || run_worker([a, b], &params, &s2, &g2).unwrap());
+    let h = std::thread::spawn(move || run_worker(vec![a, b], &params, &s2, &g2).unwrap());
     while g.tx_packets.load(Ordering::Relaxed) < n && t0.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_micros(200));
     }
@@ -67,21 +68,34 @@ fn main() {
     let n = 4_000_000;
     println!("port layer, in memory: {n} x 64 B frames, 1 worker, median of 5 runs");
     let mut base = 0.0;
-    for (label, flows, sched) in [
-        ("mem rx -> mem tx (no scheduler)", 1000, None),
-        ("mem rx -> scheduler T=0 -> mem tx, 1k flows", 1000, Some(0)),
+    for (label, flows, sched, nf) in [
+        ("mem rx -> mem tx (no scheduler)", 1000, None, false),
+        (
+            "mem rx -> scheduler T=0 -> mem tx, 1k flows",
+            1000,
+            Some(0),
+            false,
+        ),
         (
             "mem rx -> scheduler T=64us -> mem tx, 1k flows",
             1000,
             Some(64_000),
+            false,
         ),
         (
             "mem rx -> scheduler T=64us -> mem tx, 100k flows",
             50_000,
             Some(64_000),
+            false,
+        ),
+        (
+            "... the same under the NF contract (--ribosome)",
+            50_000,
+            Some(64_000),
+            true,
         ),
     ] {
-        let mut v: Vec<f64> = (0..5).map(|_| once(n, flows, sched)).collect();
+        let mut v: Vec<f64> = (0..5).map(|_| once(n, flows, sched, nf)).collect();
         v.sort_by(f64::total_cmp);
         let m = v[2];
         if sched.is_none() {

@@ -7,15 +7,16 @@
 #
 #   reframer/live/scripts/bench-inline.sh [REPS=3] [SECONDS=4]
 #
-# Uses target/release/reframer-live (built here with --features dpdk when libdpdk is present).
+# Uses the shipped binary, target/release/reframer, with the README's flags (built here with
+# --features dpdk when libdpdk is present).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 REPS=${1:-3}
 SECS=${2:-4}
 T=${CARGO_TARGET_DIR:-target}
 if pkg-config --exists libdpdk 2>/dev/null; then FEAT=(--features dpdk); else FEAT=(); fi
-cargo build --release -q -p reframer-live "${FEAT[@]}"
-BIN="$T/release/reframer-live"
+cargo build --release -q -p reframer "${FEAT[@]}"
+BIN="$T/release/reframer"
 
 P="rfb$$"
 C="$P-c"; M="$P-m"; S="$P-s"

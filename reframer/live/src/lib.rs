@@ -1,7 +1,9 @@
-//! Reframer's live inline mode: a bump in the wire between two ports. Each worker (one per
-//! `--cores` entry, pinned) owns a handle on both ports and one scheduler per direction; flows
-//! are spread over workers by the ports (AF_PACKET fanout hash, DPDK RSS queues). The main
-//! thread is the monitor: stats line, CSV, signals, duration.
+//! Reframer's live mode, a library of the `reframer` binary: a bump in the wire between two
+//! ports, or the Ribosome NF host (`--ribosome`: every frame leaves under the NF contract, on
+//! two ports or one-armed on one). Each worker (one per `--cores` entry, pinned) owns a handle
+//! on every port and one scheduler per direction; flows are spread over workers by the ports
+//! (AF_PACKET fanout hash, DPDK RSS queues). The main thread is the monitor: stats line, CSV,
+//! signals, duration.
 //!
 //! Lifecycle: ports are opened (one clear error if not), workers start, `EVENT REFRAMER_READY`
 //! goes to stdout. SIGINT/SIGTERM/`--duration` stop RX, flush every window, drain TX, and
@@ -31,13 +33,11 @@ use std::{
 use anyhow::Context;
 pub use cores::parse_core_list;
 pub use metrics::WorkerDetail;
-pub use options::{
-    load_live_config, AfPacketConfig, LiveArgs, LiveConfig, LiveOptions, Passthrough,
-};
+pub use options::{AfPacketConfig, LiveArgs, LiveConfig, LiveOptions, Passthrough};
 use reframer_io::PortCounters;
-pub use report::LiveReport;
+pub use report::{LiveReport, LiveSummary, PortSummary};
 pub use shared::WorkerGauges;
-pub use worker::{run_worker, WorkerParams, WorkerResult};
+pub use worker::{run_worker, NfCounts, WorkerParams, WorkerResult};
 
 use crate::{monitor::Monitor, shared::Snapshot};
 
@@ -61,7 +61,8 @@ fn install_signals() -> anyhow::Result<Signals> {
 
 /// Runs the bump in the wire until a signal or the duration stops it.
 pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<LiveReport> {
-    reframer_core::Scheduler::<Vec<u8>>::new(sched.clone())
+    sched
+        .validate()
         .map_err(|e| anyhow::anyhow!("scheduler settings: {e}"))?;
     if opts.afpacket.vnet_hdr && sched.tcp_ack_coalescing {
         // ACK rewriting patches the TCP checksum incrementally, which is wrong for a frame
@@ -74,7 +75,8 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
     let sig = install_signals().context("installing signal handlers")?;
     let handles = ports::open_all(opts)?;
     let workers = handles.len();
-    let monitor_ports = format!("{} and {}", opts.ports[0], opts.ports[1]);
+    let port_names: Vec<String> = opts.ports.iter().map(ToString::to_string).collect();
+    let monitor_ports = port_names.join(" and ");
     let mut mon = Monitor::new(opts.stats_csv.as_deref(), opts.frame_bytes, monitor_ports)?;
     let params = WorkerParams {
         sched: sched.clone(),
@@ -83,6 +85,7 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
         frame_bytes: opts.frame_bytes,
         idle_spin: opts.idle_spin,
         drain_timeout: opts.drain_timeout,
+        nf_contract: opts.nf_contract,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let gauges: Vec<Arc<WorkerGauges>> = (0..workers).map(|_| Arc::default()).collect();
@@ -93,14 +96,14 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
                 addr,
                 metrics::MetricsSource {
                     gauges: gauges.clone(),
-                    ports: [opts.ports[0].to_string(), opts.ports[1].to_string()],
+                    ports: port_names.clone(),
                     started: Instant::now(),
                 },
             )
         })
         .transpose()?;
     let mut threads = Vec::with_capacity(workers);
-    for (w, pair) in handles.into_iter().enumerate() {
+    for (w, set) in handles.into_iter().enumerate() {
         let core = opts.cores.as_ref().map(|c| c[w]);
         let (params, stop, g) = (params.clone(), Arc::clone(&stop), Arc::clone(&gauges[w]));
         let t = std::thread::Builder::new()
@@ -110,7 +113,7 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
                     reframer_io::pin_current_thread(c)
                         .with_context(|| format!("pinning worker {w} to core {c}"))?;
                 }
-                run_worker(pair, &params, &stop, &g)
+                run_worker(set, &params, &stop, &g)
             })
             .context("spawning a worker thread")?;
         threads.push(t);
@@ -145,7 +148,7 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
     stop.store(true, Ordering::Relaxed);
     let mut stats = reframer_core::Stats::default();
     let mut ports = [PortCounters::default(); 2];
-    let (mut unsent, mut frames) = (0, 0);
+    let (mut unsent, mut frames, mut nf) = (0, 0, NfCounts::default());
     let mut first_err = None;
     for (w, t) in threads.into_iter().enumerate() {
         match t.join() {
@@ -155,6 +158,7 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
                 ports[1].merge(&r.ports[1]);
                 unsent += r.unsent_at_exit;
                 frames += r.frames_allocated;
+                nf.merge(&r.nf);
             }
             Ok(Err(e)) => {
                 first_err.get_or_insert(e.context(format!("worker {w}")));
@@ -180,21 +184,30 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
         unsent_at_exit: unsent,
         workers,
         frames_allocated: frames,
+        port_names,
+        nf: opts.nf_contract.then_some(nf),
     })
 }
 
 /// Prints the final human summary on stderr and the NPF lines on stdout.
 pub fn print_final(r: &LiveReport) {
     let s = &r.stats;
+    let ports: Vec<String> = r
+        .port_names
+        .iter()
+        .zip(["A", "B"])
+        .zip(&r.ports)
+        .map(|((_, side), p)| format!("{side}: rx {} tx {}", p.rx_packets, p.tx_packets))
+        .collect();
+    let nf = r.nf.map_or(String::new(), |n| {
+        format!(" | NF contract: split {} whole {}", n.split, n.whole)
+    });
     eprintln!(
-        "reframer: {:.1}s, {} workers | A: rx {} tx {} | B: rx {} tx {} | scheduled in {} out {} \
-         bursts {} slf-out {:.2} | hold p99 {:.1} µs max {:.1} µs | drops {}",
+        "reframer: {:.1}s, {} workers | {} | scheduled in {} out {} \
+         bursts {} slf-out {:.2} | hold p99 {:.1} µs max {:.1} µs | drops {}{nf}",
         r.elapsed.as_secs_f64(),
         r.workers,
-        r.ports[0].rx_packets,
-        r.ports[0].tx_packets,
-        r.ports[1].rx_packets,
-        r.ports[1].tx_packets,
+        ports.join(" | "),
         s.packets_in,
         s.packets_out,
         s.bursts,

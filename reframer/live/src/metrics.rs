@@ -62,8 +62,8 @@ pub struct WorkerDetail {
 #[derive(Debug, Clone)]
 pub(crate) struct MetricsSource {
     pub(crate) gauges: Vec<Arc<WorkerGauges>>,
-    /// Port A and port B as given (`afpacket:eth1`).
-    pub(crate) ports: [String; 2],
+    /// Port A and port B as given (`afpacket:eth1`); port A alone when one-armed.
+    pub(crate) ports: Vec<String>,
     pub(crate) started: Instant,
 }
 
@@ -466,7 +466,7 @@ mod tests {
         *g.detail.lock().unwrap() = Some(Box::new(WorkerDetail { ports, stats }));
         MetricsSource {
             gauges: vec![g],
-            ports: ["afpacket:x0".into(), "afpacket:x1".into()],
+            ports: vec!["afpacket:x0".into(), "afpacket:x1".into()],
             started: Instant::now(),
         }
     }

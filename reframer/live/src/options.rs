@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use reframer_io::{
     afpacket::AfPacketOptions,
@@ -30,7 +30,8 @@ pub enum Passthrough {
 /// Command-line options of the live mode.
 #[derive(Debug, Clone, Default, Args)]
 pub struct LiveArgs {
-    /// A port to forward between: `afpacket:IFACE`, `xdp:IFACE` or `dpdk:PORT`; give two.
+    /// A port to forward between: `afpacket:IFACE`, `xdp:IFACE` or `dpdk:PORT`; give two
+    /// (with --ribosome, one: frames leave on the port they came in on).
     #[arg(long = "port", value_name = "KIND:NAME")]
     pub ports: Vec<String>,
     /// Worker cores, DPDK list syntax (`0-1`, `2,3`): one pinned worker each.
@@ -260,8 +261,10 @@ fn positive_duration(s: f64, what: &str) -> anyhow::Result<Duration> {
 /// Resolved settings of one run.
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
-    /// Port A and port B.
-    pub ports: [PortSpec; 2],
+    /// Port A and port B; port A alone for the one-armed NF host.
+    pub ports: Vec<PortSpec>,
+    /// Ribosome NF host: every frame leaves under the NF contract (`--ribosome`).
+    pub nf_contract: bool,
     /// Cores to pin workers to; `None`: one unpinned worker.
     pub cores: Option<Vec<usize>>,
     /// Run time limit.
@@ -294,22 +297,41 @@ pub struct LiveOptions {
 
 impl LiveOptions {
     /// Merges flags over the config file and validates; errors name the setting.
-    pub fn resolve(args: &LiveArgs, cfg: &LiveConfig) -> anyhow::Result<Self> {
+    /// `nf_contract`: the Ribosome NF host (`--ribosome`), which also runs one-armed.
+    pub fn resolve(args: &LiveArgs, cfg: &LiveConfig, nf_contract: bool) -> anyhow::Result<Self> {
         let ports = if args.ports.is_empty() {
             &cfg.ports
         } else {
             &args.ports
         };
-        if ports.len() != 2 {
+        match (ports.len(), nf_contract) {
+            (2, _) | (1, true) => {}
+            (n, false) => bail!(
+                "live mode needs exactly two ports (--port A --port B or [live] ports), got {n}"
+            ),
+            (n, true) => bail!(
+                "the live NF host (--ribosome) takes one port (one-armed: --port A) or two \
+                 (--port A --port B), got {n}"
+            ),
+        }
+        let ports = ports
+            .iter()
+            .map(|p| p.parse::<PortSpec>().map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if ports.len() == 2 && ports[0] == ports[1] {
             bail!(
-                "live mode needs exactly two ports (--port A --port B or [live] ports), got {}",
-                ports.len()
+                "--port: both ports are {}; give two different ports{}",
+                ports[0],
+                if nf_contract {
+                    " (or one, for a one-armed NF host)"
+                } else {
+                    ""
+                }
             );
         }
-        let a: PortSpec = ports[0].parse().map_err(anyhow::Error::msg)?;
-        let b: PortSpec = ports[1].parse().map_err(anyhow::Error::msg)?;
-        if a == b {
-            bail!("--port: both ports are {a}; give two different ports");
+        let passthrough = args.passthrough.unwrap_or(cfg.passthrough);
+        if ports.len() == 1 && passthrough != Passthrough::None {
+            bail!("--passthrough needs two ports (one-armed, there is one direction)");
         }
         let cores = args
             .cores
@@ -332,11 +354,12 @@ impl LiveOptions {
         dpdk_args.extend(args.eal_args.iter().cloned());
         let (afpacket, xdp) = cfg.checked()?;
         Ok(Self {
-            ports: [a, b],
+            ports,
+            nf_contract,
             cores,
             duration,
             stats_csv: args.stats_csv.clone().or_else(|| cfg.stats_csv.clone()),
-            passthrough: args.passthrough.unwrap_or(cfg.passthrough),
+            passthrough,
             dpdk_args,
             rx_burst: cfg.rx_burst,
             // A GRO/GSO super-frame is up to 64 KiB of IP plus link headers.
@@ -365,19 +388,15 @@ impl LiveOptions {
     pub fn workers(&self) -> usize {
         self.cores.as_ref().map_or(1, Vec::len)
     }
-}
 
-/// Reads a TOML file whose `[live]` table (if any) is a [`LiveConfig`]; other tables are ignored.
-pub fn load_live_config(path: &std::path::Path) -> anyhow::Result<LiveConfig> {
-    #[derive(Deserialize)]
-    struct File {
-        #[serde(default)]
-        live: LiveConfig,
+    /// Scheduled directions per worker (each has its own scheduler).
+    pub fn directions(&self) -> usize {
+        if self.ports.len() == 1 || self.passthrough != Passthrough::None {
+            1
+        } else {
+            2
+        }
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    let f: File = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
-    Ok(f.live)
 }
 
 #[cfg(test)]
@@ -394,10 +413,33 @@ mod tests {
     #[test]
     fn needs_two_distinct_ports() {
         let c = LiveConfig::default();
-        assert!(LiveOptions::resolve(&args(&["afpacket:a"]), &c).is_err());
-        assert!(LiveOptions::resolve(&args(&["afpacket:a", "afpacket:a"]), &c).is_err());
-        let o = LiveOptions::resolve(&args(&["afpacket:a", "dpdk:0"]), &c).unwrap();
-        assert_eq!(o.workers(), 1);
+        assert!(LiveOptions::resolve(&args(&["afpacket:a"]), &c, false).is_err());
+        assert!(LiveOptions::resolve(&args(&["afpacket:a", "afpacket:a"]), &c, false).is_err());
+        let o = LiveOptions::resolve(&args(&["afpacket:a", "dpdk:0"]), &c, false).unwrap();
+        assert_eq!((o.workers(), o.directions()), (1, 2));
+    }
+
+    #[test]
+    fn the_nf_host_also_runs_one_armed() {
+        let c = LiveConfig::default();
+        let o = LiveOptions::resolve(&args(&["afpacket:a"]), &c, true).unwrap();
+        assert!(o.nf_contract);
+        assert_eq!((o.ports.len(), o.directions()), (1, 1));
+        let o = LiveOptions::resolve(&args(&["afpacket:a", "afpacket:b"]), &c, true).unwrap();
+        assert_eq!(o.directions(), 2);
+        for bad in [&[][..], &["afpacket:a", "afpacket:b", "afpacket:c"]] {
+            let e = LiveOptions::resolve(&args(bad), &c, true).unwrap_err();
+            assert!(e.to_string().contains("--ribosome"), "{e}");
+        }
+        let e = LiveOptions::resolve(&args(&["afpacket:a", "afpacket:a"]), &c, true).unwrap_err();
+        assert!(e.to_string().contains("one-armed"), "{e}");
+        let mut a = args(&["afpacket:a"]);
+        a.passthrough = Some(Passthrough::AToB);
+        let e = LiveOptions::resolve(&a, &c, true).unwrap_err();
+        assert!(
+            e.to_string().contains("--passthrough needs two ports"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -417,7 +459,7 @@ mod tests {
         let mut a = args(&["xdp:a", "xdp:b"]);
         a.dpdk_args = Some("--no-huge -l 0".into());
         a.eal_args = vec!["--vdev=net_ring0".into()];
-        let o = LiveOptions::resolve(&a, &c).unwrap();
+        let o = LiveOptions::resolve(&a, &c, false).unwrap();
         assert_eq!(o.xdp.mode, XdpMode::Generic);
         assert_eq!(o.xdp.zero_copy, ZeroCopy::Off);
         assert_eq!(o.xdp.ring, 512);
@@ -429,7 +471,7 @@ mod tests {
             "zero_copy = \"yes\"",
         ] {
             let c: LiveConfig = toml::from_str(&format!("[xdp]\n{bad}")).unwrap();
-            let e = LiveOptions::resolve(&a, &c).unwrap_err().to_string();
+            let e = LiveOptions::resolve(&a, &c, false).unwrap_err().to_string();
             assert!(e.contains("[live.xdp]"), "{bad}: {e}");
         }
     }
@@ -439,7 +481,7 @@ mod tests {
         let a = args(&["afpacket:a", "afpacket:b"]);
         let ok: LiveConfig =
             toml::from_str("[afpacket]\nvnet_hdr = true\nblock_bytes = 262144").unwrap();
-        let o = LiveOptions::resolve(&a, &ok).unwrap();
+        let o = LiveOptions::resolve(&a, &ok, false).unwrap();
         assert!(o.afpacket.vnet_hdr);
         assert!(o.frame_bytes >= 65_536 + 14);
         for bad in [
@@ -447,7 +489,7 @@ mod tests {
             "vnet_hdr = true\ntpacket_version = 2\nblock_bytes = 262144",
         ] {
             let c: LiveConfig = toml::from_str(&format!("[afpacket]\n{bad}")).unwrap();
-            let e = LiveOptions::resolve(&a, &c).unwrap_err().to_string();
+            let e = LiveOptions::resolve(&a, &c, false).unwrap_err().to_string();
             assert!(e.contains("vnet_hdr needs"), "{bad}: {e}");
         }
     }
@@ -468,7 +510,7 @@ mod tests {
             let c: LiveConfig = toml::from_str(bad).unwrap();
             assert!(c.validate().is_err(), "{bad}");
             if !bad.starts_with("ports") {
-                assert!(LiveOptions::resolve(&a, &c).is_err(), "{bad}");
+                assert!(LiveOptions::resolve(&a, &c, false).is_err(), "{bad}");
             }
         }
         LiveConfig::default().validate().unwrap();

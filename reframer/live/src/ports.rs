@@ -1,4 +1,4 @@
-//! Opens each worker's handles on the two ports.
+//! Opens each worker's handles on the ports (two, or one for the one-armed NF host).
 
 use reframer_io::{
     afpacket::AfPacketPort,
@@ -13,8 +13,8 @@ fn fanout_id(port_index: usize) -> u16 {
     ((std::process::id() as u16) << 1) ^ (port_index as u16)
 }
 
-/// Opens `workers` handle pairs [A, B]. All errors name the port.
-pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<[Box<dyn Port>; 2]>> {
+/// Opens `workers` handle sets [A, B] (or [A]). All errors name the port.
+pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<Vec<Box<dyn Port>>>> {
     let workers = opts.workers();
     #[cfg(feature = "dpdk")]
     let dpdk = crate::dpdk::prepare(opts)?;
@@ -86,9 +86,13 @@ pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<[Box<dyn Port>;
                 e.context(format!("worker {w}"))
             }
         };
-        let a = open_one(0, &opts.ports[0]).map_err(ctx)?;
-        let b = open_one(1, &opts.ports[1]).map_err(ctx)?;
-        out.push([a, b]);
+        let handles = opts
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| open_one(i, spec).map_err(ctx))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        out.push(handles);
     }
     Ok(out)
 }

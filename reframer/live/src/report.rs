@@ -1,18 +1,25 @@
-//! The end-of-run report: merged scheduler stats, port counters, NPF lines and JSON.
+//! The end-of-run report: merged scheduler stats, port counters, NPF lines, and the `live`
+//! section of the run summary.
 
 use std::{fmt::Write as _, time::Duration};
 
 use reframer_core::Stats;
 use reframer_io::PortCounters;
-use serde_json::json;
+use serde::Serialize;
+
+use crate::worker::NfCounts;
 
 /// Everything a live run measured.
 #[derive(Debug)]
 pub struct LiveReport {
     /// Scheduler counters merged over workers and directions.
     pub stats: Stats,
-    /// Port A and port B counters merged over workers.
+    /// Port A and port B counters merged over workers (B zero when one-armed).
     pub ports: [PortCounters; 2],
+    /// The ports as given: A and B, or A alone.
+    pub port_names: Vec<String>,
+    /// NF contract counts of the Ribosome NF host; `None` for the plain bump in the wire.
+    pub nf: Option<NfCounts>,
     /// From ready to stop.
     pub elapsed: Duration,
     /// Frames that could not be sent before the drain timeout.
@@ -66,41 +73,74 @@ impl LiveReport {
         o
     }
 
-    /// The live part of the summary JSON (ports, timing, drops); the scheduler part comes
-    /// from the stats summary of the main binary.
-    pub fn live_json(&self) -> serde_json::Value {
-        let port = |p: &PortCounters| {
-            json!({
-                "rx_packets": p.rx_packets, "rx_bytes": p.rx_bytes,
-                "tx_packets": p.tx_packets, "tx_bytes": p.tx_bytes,
-                "rx_oversize": p.rx_oversize, "rx_csum_partial": p.rx_csum_partial,
-                "rx_dropped": p.rx_dropped, "tx_dropped": p.tx_dropped,
-            })
-        };
-        json!({
-            "elapsed_s": self.elapsed.as_secs_f64(),
-            "workers": self.workers,
-            "port_a": port(&self.ports[0]),
-            "port_b": port(&self.ports[1]),
-            "unsent_at_exit": self.unsent_at_exit,
-            "drops_total": self.drops_total(),
-            "frames_allocated": self.frames_allocated,
-        })
+    /// The `live` section of the run summary (`reframer --summary-json`).
+    pub fn summary(&self) -> LiveSummary {
+        let port = |i: usize| PortSummary::new(&self.port_names[i], &self.ports[i]);
+        LiveSummary {
+            workers: self.workers,
+            port_a: port(0),
+            port_b: (self.port_names.len() > 1).then(|| port(1)),
+            unsent_at_exit: self.unsent_at_exit,
+            drops_total: self.drops_total(),
+            frames_allocated: self.frames_allocated,
+        }
     }
+}
 
-    /// A standalone summary (used by `reframer-live`): live part plus the main scheduler counters.
-    pub fn summary_json(&self) -> serde_json::Value {
-        let s = &self.stats;
-        json!({
-            "live": self.live_json(),
-            "scheduler": {
-                "packets_in": s.packets_in, "packets_out": s.packets_out,
-                "bypassed": s.bypassed_total(), "dropped": s.dropped_total(),
-                "bursts": s.bursts, "slf_in": s.locality_in.slf(), "slf_out": s.locality_out.slf(),
-                "hold_ns_p50": s.hold_percentile_ns(0.5), "hold_ns_p99": s.hold_percentile_ns(0.99),
-                "hold_ns_max": s.hold_percentile_ns(1.0),
-                "flushes": s.flushes.iter().collect::<std::collections::BTreeMap<_, _>>(),
-            }
-        })
+/// The `live` section of the run summary: ports, workers, every loss outside the scheduler.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveSummary {
+    /// Worker threads.
+    pub workers: usize,
+    /// Port A (the first `--port`), merged over workers.
+    pub port_a: PortSummary,
+    /// Port B; absent for the one-armed NF host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_b: Option<PortSummary>,
+    /// Frames still unsent when the shutdown drain timed out.
+    pub unsent_at_exit: u64,
+    /// Every frame that did not leave: scheduler drops, ring drops, oversize, TX errors,
+    /// unsent at exit.
+    pub drops_total: u64,
+    /// Frame buffers allocated by all workers (steady: no per-packet allocation).
+    pub frames_allocated: usize,
+}
+
+/// One port's counters in the run summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortSummary {
+    /// The port as given (`afpacket:eth1`).
+    pub port: String,
+    /// Frames received.
+    pub rx_packets: u64,
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Frames sent.
+    pub tx_packets: u64,
+    /// Bytes sent.
+    pub tx_bytes: u64,
+    /// Received frames larger than `frame_bytes`, dropped.
+    pub rx_oversize: u64,
+    /// Received frames with a checksum left to offload.
+    pub rx_csum_partial: u64,
+    /// Frames the ring (or the NIC queue) dropped before we read them.
+    pub rx_dropped: u64,
+    /// Frames the port failed to send.
+    pub tx_dropped: u64,
+}
+
+impl PortSummary {
+    fn new(name: &str, p: &PortCounters) -> Self {
+        Self {
+            port: name.to_owned(),
+            rx_packets: p.rx_packets,
+            rx_bytes: p.rx_bytes,
+            tx_packets: p.tx_packets,
+            tx_bytes: p.tx_bytes,
+            rx_oversize: p.rx_oversize,
+            rx_csum_partial: p.rx_csum_partial,
+            rx_dropped: p.rx_dropped,
+            tx_dropped: p.tx_dropped,
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! One worker: owns its two port handles, one scheduler per direction, and a frame pool.
+//! One worker: owns its port handles (two; one for the one-armed NF host), one scheduler per
+//! direction, and a frame pool.
 //! Busy-polls while traffic flows; after `idle_spin` without work it sleeps on epoll over the
 //! ports plus a timerfd armed at the earliest window deadline.
 
@@ -28,13 +29,32 @@ struct Direction {
     pending: Vec<Frame>,
 }
 
+/// Frames the NF contract was applied to (`--ribosome`), by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NfCounts {
+    /// Split header frames (a trailer behind the L4 header), returned with it intact.
+    pub split: u64,
+    /// Whole packets.
+    pub whole: u64,
+}
+
+impl NfCounts {
+    /// Adds another worker's counts.
+    pub fn merge(&mut self, o: &Self) {
+        self.split += o.split;
+        self.whole += o.whole;
+    }
+}
+
 /// What a worker hands back when it stops.
 #[derive(Debug)]
 pub struct WorkerResult {
     /// Scheduler counters of both directions, merged.
     pub stats: Stats,
-    /// Final counters of port A and port B as seen by this worker.
+    /// Final counters of port A and port B as seen by this worker (B stays zero one-armed).
     pub ports: [PortCounters; 2],
+    /// NF contract counts (zero unless [`WorkerParams::nf_contract`]).
+    pub nf: NfCounts,
     /// Frames still unsent when the drain timed out.
     pub unsent_at_exit: u64,
     /// Frame buffers this worker ever allocated.
@@ -56,11 +76,15 @@ pub struct WorkerParams {
     pub idle_spin: Duration,
     /// Drain limit at shutdown.
     pub drain_timeout: Duration,
+    /// Ribosome NF host: every frame leaves under the NF contract (MACs swapped, trailer and
+    /// lengths intact), counted as split or whole.
+    pub nf_contract: bool,
 }
 
-/// Runs until `stop` is set, then flushes every window and drains TX.
+/// Runs until `stop` is set, then flushes every window and drains TX. Two ports: A->B and
+/// B->A; one port (one-armed NF host): frames leave on the port they came in on.
 pub fn run_worker(
-    mut ports: [Box<dyn Port>; 2],
+    mut ports: Vec<Box<dyn Port>>,
     p: &WorkerParams,
     stop: &AtomicBool,
     gauges: &Arc<WorkerGauges>,
@@ -75,20 +99,35 @@ pub fn run_worker(
             Ok(None)
         }
     };
-    let mut dirs = [
-        Direction {
+    anyhow::ensure!(
+        matches!(ports.len(), 1 | 2),
+        "a worker takes one or two ports, got {}",
+        ports.len()
+    );
+    let mut dirs = if ports.len() == 1 {
+        vec![Direction {
             rx: 0,
-            tx: 1,
-            sched: mk(p.passthrough != Passthrough::AToB)?,
-            pending: Vec::with_capacity(1024),
-        },
-        Direction {
-            rx: 1,
             tx: 0,
-            sched: mk(p.passthrough != Passthrough::BToA)?,
+            sched: mk(true)?,
             pending: Vec::with_capacity(1024),
-        },
-    ];
+        }]
+    } else {
+        vec![
+            Direction {
+                rx: 0,
+                tx: 1,
+                sched: mk(p.passthrough != Passthrough::AToB)?,
+                pending: Vec::with_capacity(1024),
+            },
+            Direction {
+                rx: 1,
+                tx: 0,
+                sched: mk(p.passthrough != Passthrough::BToA)?,
+                pending: Vec::with_capacity(1024),
+            },
+        ]
+    };
+    let mut nf = NfCounts::default();
     // Up to 4096 buffers ready (64 MiB at most: super-frame buffers are 64 KiB); the pool
     // grows on demand beyond that.
     let prealloc = ((64 << 20) / p.frame_bytes).clamp(64, 4096);
@@ -119,6 +158,16 @@ pub fn run_worker(
             let n = ports[d.rx].rx_burst(&mut pool, &mut rxbuf, p.rx_burst)?;
             if n > 0 {
                 work += n;
+                if p.nf_contract {
+                    // The contract touches only the MACs, which the scheduler never reads:
+                    // applied on arrival, the frames leave exactly as if applied on release.
+                    for f in &mut rxbuf {
+                        match ribosome_wire::apply_nf_contract(f.as_mut()) {
+                            ribosome_wire::FrameKind::Split { .. } => nf.split += 1,
+                            ribosome_wire::FrameKind::Whole => nf.whole += 1,
+                        }
+                    }
+                }
                 match &mut d.sched {
                     Some(s) => s.push_batch(rxbuf.drain(..), now),
                     None => d.pending.append(&mut rxbuf),
@@ -205,7 +254,8 @@ pub fn run_worker(
     }
     Ok(WorkerResult {
         stats,
-        ports: [ports[0].counters(), ports[1].counters()],
+        ports: counters(&mut ports),
+        nf,
         unsent_at_exit: unsent,
         frames_allocated: pool.allocated(),
     })
@@ -214,7 +264,7 @@ pub fn run_worker(
 /// Moves released frames to the TX port; returns frames sent.
 fn pump(
     d: &mut Direction,
-    ports: &mut [Box<dyn Port>; 2],
+    ports: &mut [Box<dyn Port>],
     pool: &mut FramePool,
     now: u64,
 ) -> anyhow::Result<usize> {
@@ -233,8 +283,17 @@ fn pump(
     Ok(ports[d.tx].tx_burst(&mut d.pending, pool)?)
 }
 
-fn publish(dirs: &[Direction; 2], ports: &mut [Box<dyn Port>; 2], g: &WorkerGauges) {
-    let (a, b) = (ports[0].counters(), ports[1].counters());
+/// Port A's and port B's counters (B zero when one-armed).
+fn counters(ports: &mut [Box<dyn Port>]) -> [PortCounters; 2] {
+    let mut c = [PortCounters::default(); 2];
+    for (c, p) in c.iter_mut().zip(ports) {
+        *c = p.counters();
+    }
+    c
+}
+
+fn publish(dirs: &[Direction], ports: &mut [Box<dyn Port>], g: &WorkerGauges) {
+    let [a, b] = counters(ports);
     g.rx_packets.store(a.rx_packets + b.rx_packets, Relaxed);
     g.rx_bytes.store(a.rx_bytes + b.rx_bytes, Relaxed);
     g.tx_packets.store(a.tx_packets + b.tx_packets, Relaxed);
@@ -262,7 +321,7 @@ fn publish(dirs: &[Direction; 2], ports: &mut [Box<dyn Port>; 2], g: &WorkerGaug
 }
 
 /// Per-port counters and merged scheduler stats for `/metrics`.
-fn publish_detail(dirs: &[Direction; 2], ports: &mut [Box<dyn Port>; 2], g: &WorkerGauges) {
+fn publish_detail(dirs: &[Direction], ports: &mut [Box<dyn Port>], g: &WorkerGauges) {
     let mut stats = Stats::default();
     for d in dirs {
         if let Some(s) = &d.sched {
@@ -270,7 +329,7 @@ fn publish_detail(dirs: &[Direction; 2], ports: &mut [Box<dyn Port>; 2], g: &Wor
         }
     }
     let detail = Box::new(WorkerDetail {
-        ports: [ports[0].counters(), ports[1].counters()],
+        ports: counters(ports),
         stats,
     });
     if let Ok(mut slot) = g.detail.lock() {

@@ -1,8 +1,9 @@
 //! The NF-host side of a Ribosome cluster, as a library: classify split header frames vs
-//! whole packets ([`contract`]), schedule them with the Reframer scheduler ([`host`]), apply
+//! whole packets ([`contract`], re-exported from `ribosome_wire::contract`), schedule them with the Reframer scheduler ([`host`]), apply
 //! the NF contract (MAC swap, trailer kept) with optional header-rewriting NFs that update
 //! checksums incrementally ([`rewrite`]). [`sim`] wires a switch model, soft payload servers
-//! and this host together in-process on a virtual clock (tests, demo, benchmark).
+//! and this host together in-process on a virtual clock (tests, demo, benchmark). The live NF
+//! host is `reframer --ribosome --port ...`.
 
 #[cfg(feature = "sim")]
 pub mod bench;

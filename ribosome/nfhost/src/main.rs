@@ -3,12 +3,13 @@
 //! ```text
 //! ribosome-nfhost demo                       # whole pipeline in-process, faults optional
 //! ribosome-nfhost bench                      # pps and NF-host bytes, sizes 64..1500
-//! ribosome-nfhost serve --iface nf0          # one-armed NF host on AF_PACKET
 //! ribosome-nfhost probe --iface cl0          # test traffic on a client port, checked
 //! ```
+//!
+//! The live NF host is the middlebox itself: `reframer --ribosome --port afpacket:nf0`
+//! (one-armed; two ports work too), with Reframer's live I/O, stats, signals and summary.
 
 mod probe;
-mod serve;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
@@ -82,9 +83,6 @@ enum Cmd {
         )]
         sizes: Vec<usize>,
     },
-    /// One-armed NF host on an interface: frames from the switch are scheduled, rewritten
-    /// per the NF contract and sent back on the same interface.
-    Serve(serve::ServeArgs),
     /// Send test traffic on a switch client port and check what comes back byte for byte.
     Probe(probe::ProbeArgs),
 }
@@ -313,7 +311,6 @@ fn bench_setup(packets: usize, repeats: usize, sizes: &[usize]) -> Result<()> {
 enum Job {
     Demo(Box<Demo>),
     Bench(usize, usize, Vec<usize>),
-    Serve(Box<serve::Serve>),
     Probe(probe::ProbeArgs, reframer_io::PortSpec),
 }
 
@@ -348,7 +345,6 @@ fn setup(cmd: Cmd) -> Result<Job> {
             bench_setup(packets, repeats, &sizes)?;
             Job::Bench(packets, repeats, sizes)
         }
-        Cmd::Serve(a) => Job::Serve(Box::new(serve::setup(&a)?)),
         Cmd::Probe(a) => {
             let spec = probe::check(&a)?;
             Job::Probe(a, spec)
@@ -364,7 +360,6 @@ fn main() -> ExitCode {
     let r = match job {
         Job::Demo(d) => demo(*d),
         Job::Bench(packets, repeats, sizes) => bench(packets, repeats, &sizes),
-        Job::Serve(s) => serve::run(*s),
         Job::Probe(a, spec) => probe::run(&a, spec),
     };
     match r {

@@ -113,34 +113,6 @@ fn sizes_that_do_not_fit_are_usage_errors() {
         2,
         &["--packets", "bytes"],
     );
-    one_line_error(
-        &nfhost(&[
-            "serve",
-            "--iface",
-            "lo",
-            "--delay-us",
-            "18446744073709551615",
-        ]),
-        2,
-        &["--delay-us"],
-    );
-}
-
-#[test]
-fn config_and_interface_errors_are_named() {
-    let bad = std::env::temp_dir().join(format!("nfhost-cli-{}.toml", std::process::id()));
-    std::fs::write(&bad, "[nfhost]\niface = \"x\"\nbogus = 1\n").unwrap();
-    one_line_error(
-        &nfhost(&["serve", "--config", bad.to_str().unwrap()]),
-        2,
-        &["[nfhost]: unknown field `bogus`", bad.to_str().unwrap()],
-    );
-    let _ = std::fs::remove_file(&bad);
-    one_line_error(
-        &nfhost(&["serve", "--iface", "nosuchif0"]),
-        1,
-        &["nosuchif0"],
-    );
 }
 
 #[test]

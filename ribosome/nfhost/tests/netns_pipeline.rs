@@ -1,7 +1,8 @@
 //! The split pipeline across network namespaces: `ribosome-switch` (AF_PACKET ports), two
-//! `ribosome-agent --backend soft` payload servers and the `ribosome-nfhost serve` NF host,
-//! each in its own namespace joined to the switch's by a veth pair; `ribosome-nfhost probe`
-//! on the client port sends 2000 packets and checks every one comes back byte for byte.
+//! `ribosome-agent --backend soft` payload servers and the live NF host, the shipped
+//! middlebox binary one-armed (`reframer --ribosome --port afpacket:IF`), each in its own
+//! namespace joined to the switch's by a veth pair; `ribosome-nfhost probe` on the client port
+//! sends 2000 packets and checks every one comes back byte for byte.
 //!
 //! Needs root, iproute2, and the workspace binaries built next to this test (the workspace
 //! nextest run builds them). Without root it is a skip with a message on a developer
@@ -20,6 +21,8 @@ struct Testbed {
     ns: Vec<String>,
     children: Vec<Child>,
     config: PathBuf,
+    /// The NF host's `--summary-json`.
+    summary: PathBuf,
 }
 
 impl Drop for Testbed {
@@ -32,6 +35,7 @@ impl Drop for Testbed {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
         let _ = std::fs::remove_file(&self.config);
+        let _ = std::fs::remove_file(&self.summary);
     }
 }
 
@@ -59,41 +63,47 @@ fn sibling_bin(name: &str) -> Option<PathBuf> {
         return Some(p);
     }
     let msg = format!(
-        "{} not built: run `cargo build --release -p ribosome-switch -p ribosome-agent` \
-         (the workspace nextest run builds it)",
+        "{} not built: run `cargo build --release -p ribosome-switch -p ribosome-agent -p \
+         reframer` (the workspace nextest run builds it)",
         p.display()
     );
     support::skip_or_fail(&msg);
     None
 }
 
-/// Spawns `cmd` in namespace `ns`; waits for a stderr line containing `ready` (then keeps
-/// draining stderr on a thread so the child never blocks).
+/// Spawns `cmd` in namespace `ns`; waits for a line containing `ready` on its stderr or its
+/// stdout (then keeps draining both on threads so the child never blocks).
 fn spawn_ready(bed: &mut Testbed, ns: &str, cmd: &[&str], ready: &str) {
     let mut c = Command::new("ip")
         .args(["netns", "exec", ns])
         .args(cmd)
         .stderr(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut err = BufReader::new(c.stderr.take().unwrap());
+    let streams: [Box<dyn std::io::Read + Send>; 2] = [
+        Box::new(c.stderr.take().unwrap()),
+        Box::new(c.stdout.take().unwrap()),
+    ];
     bed.children.push(c);
     let (tx, rx) = std::sync::mpsc::channel();
-    let ready = ready.to_string();
-    let name = cmd[0].to_string();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let mut signalled = false;
-        while err.read_line(&mut line).is_ok_and(|n| n > 0) {
-            eprint!("[{name}] {line}");
-            if !signalled && line.contains(&ready) {
-                let _ = tx.send(());
-                signalled = true;
+    let name = Path::new(cmd[0])
+        .file_name()
+        .map_or(cmd[0].to_string(), |n| n.to_string_lossy().into_owned());
+    for stream in streams {
+        let (tx, ready, name) = (tx.clone(), ready.to_string(), name.clone());
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stream);
+            let mut line = String::new();
+            while r.read_line(&mut line).is_ok_and(|n| n > 0) {
+                eprint!("[{name}] {line}");
+                if line.contains(&ready) {
+                    let _ = tx.send(());
+                }
+                line.clear();
             }
-            line.clear();
-        }
-    });
+        });
+    }
     rx.recv_timeout(Duration::from_secs(20))
         .unwrap_or_else(|_| panic!("{cmd:?} did not get ready"));
 }
@@ -103,9 +113,10 @@ fn split_pipeline_across_namespaces_is_byte_exact() {
     if !can_run() {
         return;
     }
-    let (Some(switch_bin), Some(agent_bin)) = (
+    let (Some(switch_bin), Some(agent_bin), Some(reframer_bin)) = (
         sibling_bin("ribosome-switch"),
         sibling_bin("ribosome-agent"),
+        sibling_bin("reframer"),
     ) else {
         return;
     };
@@ -117,6 +128,7 @@ fn split_pipeline_across_namespaces_is_byte_exact() {
         ns: Vec::new(),
         children: Vec::new(),
         config: std::env::temp_dir().join(format!("rp{pid}-cluster.toml")),
+        summary: std::env::temp_dir().join(format!("rp{pid}-nf-summary.json")),
     };
     for ns in &names {
         ip(&["netns", "add", ns]);
@@ -182,25 +194,36 @@ role = "server"
 [[switch.port]]
 iface = "rp{pid}p3"
 role = "server"
-
-[nfhost]
-iface = "rp{pid}x1"
-delay_us = 64
-max_burst = 32
 "#
     );
     std::fs::write(&bed.config, config).unwrap();
     let cfg = bed.config.to_str().unwrap().to_string();
     let sw_path = switch_bin.to_str().unwrap();
     let nf_path = nfhost_bin.to_str().unwrap();
+    let reframer_path = reframer_bin.to_str().unwrap();
     let ag_path = agent_bin.to_str().unwrap();
 
     spawn_ready(&mut bed, &sw, &[sw_path, "--config", &cfg], "ready");
+    // The NF host: the middlebox one-armed on the switch's NF port, the README's command.
+    let nf_port = format!("afpacket:rp{pid}x1");
+    let summary = bed.summary.to_str().unwrap().to_string();
     spawn_ready(
         &mut bed,
         &nf,
-        &[nf_path, "serve", "--config", &cfg],
-        "serving",
+        &[
+            reframer_path,
+            "--ribosome",
+            "--port",
+            &nf_port,
+            "--delay-us",
+            "64",
+            "--max-burst",
+            "32",
+            "--quiet-stats",
+            "--summary-json",
+            &summary,
+        ],
+        "EVENT REFRAMER_READY",
     );
     for (i, ns) in [(0, &s0), (1, &s1)] {
         let idx = i.to_string();
@@ -248,11 +271,37 @@ max_burst = 32
     assert_eq!(get("reordered"), 0);
     assert!(get("via_split") > 1000, "most packets took the split path");
 
-    // Clean shutdown: SIGTERM the switch; it prints its counters.
+    // Clean shutdown: SIGTERM every daemon; the switch prints its counters, the NF host
+    // writes its summary.
     for c in &mut bed.children {
         let _ = Command::new("kill")
             .args(["-TERM", &c.id().to_string()])
             .status();
         let _ = c.wait();
     }
+    // The NF host scheduled and returned every frame the switch sent it, nothing lost, and
+    // took each probe packet's split header through the split path.
+    let text = std::fs::read_to_string(&bed.summary).expect("the NF host's summary");
+    let num = |key: &str| -> u64 {
+        let at = text
+            .find(&format!("\"{key}\": "))
+            .unwrap_or_else(|| panic!("no {key} in {text}"));
+        let rest = &text[at + key.len() + 4..];
+        rest[..rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len())]
+            .parse()
+            .unwrap_or_else(|_| panic!("{key} in {text}"))
+    };
+    assert_eq!(num("drops_total"), 0, "{text}");
+    assert_eq!(num("packets_in"), num("packets_out"), "{text}");
+    assert_eq!(
+        num("ribosome_split_headers") + num("ribosome_whole_packets"),
+        num("packets_in"),
+        "{text}"
+    );
+    assert!(
+        num("ribosome_split_headers") >= get("via_split"),
+        "every split packet's header went through the NF host: {text}"
+    );
 }

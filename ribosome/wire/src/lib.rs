@@ -7,6 +7,7 @@
 //! slices; malformed input is a [`WireError`], never a panic (fuzzed in `fuzz/`).
 
 mod bytes;
+pub mod contract;
 pub mod control;
 mod error;
 pub mod eth;
@@ -18,6 +19,7 @@ pub mod selfcheck;
 pub mod split;
 pub mod udp;
 
+pub use contract::{apply_nf_contract, classify, swap_macs, FrameKind, SPLIT_FLAG};
 pub use error::WireError;
 pub use eth::{EthHdr, MacAddr};
 pub use ib::{Aeth, AethKind, Bth, NakCode, Opcode, Reth};

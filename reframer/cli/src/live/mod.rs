@@ -1,15 +1,15 @@
-//! Live inline mode (`--port KIND:NAME`): a thin adapter over the `reframer-live` crate, which
-//! owns the ports, workers, monitor and signals. This file only maps the main CLI onto it and
-//! writes the shared `--summary-json` object with a `live` section added.
+//! Live mode (`--port KIND:NAME`, also the live Ribosome NF host with `--ribosome`): a thin
+//! adapter over the `reframer-live` library, which owns the ports, workers, monitor, signals
+//! and metrics. This file only maps the main CLI onto it and writes the run summary.
 
 use std::path::Path;
 
 use reframer_live::LiveOptions;
 pub(crate) use reframer_live::{LiveArgs, LiveConfig};
 
-use crate::summary;
+use crate::summary::{self, RunMode, Summary};
 
-/// Runs the bump in the wire until SIGINT/SIGTERM or `--duration`, then prints the summary.
+/// Runs until SIGINT/SIGTERM or `--duration`, then prints the summary.
 pub(crate) fn run(
     opts: &LiveOptions,
     sched: &reframer_core::Config,
@@ -20,10 +20,15 @@ pub(crate) fn run(
     let report = reframer_live::run(opts, sched)?;
     reframer_live::print_final(&report);
     if let Some(f) = summary {
-        let mut extra = serde_json::Map::new();
-        extra.insert("live".into(), report.live_json());
-        let v = summary::summary_json(&report.stats, report.elapsed.as_secs_f64(), extra);
-        summary::write_json(f, &v)?;
+        let mut s = Summary::new(
+            RunMode::Live,
+            sched.delay_ns,
+            &report.stats,
+            report.elapsed.as_secs_f64(),
+        )
+        .with_ribosome(report.nf.map(|n| (n.split, n.whole)));
+        s.live = Some(report.summary());
+        summary::write_json(f, &s)?;
     }
     Ok(())
 }

@@ -258,7 +258,7 @@ impl Testbed {
         pid
     }
 
-    /// Starts reframer-live in mid between m0 and m1 and waits for `EVENT REFRAMER_READY`.
+    /// Starts `reframer --port ...` in mid between m0 and m1 and waits for `EVENT REFRAMER_READY`.
     pub(crate) fn start_reframer(&self, extra: &[&str]) -> Reframer {
         let ports = [
             format!("afpacket:{}", self.m0),
@@ -267,13 +267,13 @@ impl Testbed {
         self.start_reframer_on(&ports, extra)
     }
 
-    /// Starts reframer-live in mid on the given ports.
+    /// Starts `reframer --port ...` in mid on the given ports.
     pub(crate) fn start_reframer_on(&self, ports: &[String; 2], extra: &[&str]) -> Reframer {
         self.xdp_ports.set(ports[0].starts_with("xdp:"));
         self.pmd_ports
             .set(ports[0].starts_with("dpdk:net_af_packet"));
         let json = self.dir.join("summary.json");
-        let mut c = self.cmd(&self.mid, env!("CARGO_BIN_EXE_reframer-live"));
+        let mut c = self.cmd(&self.mid, env!("CARGO_BIN_EXE_reframer"));
         c.args(["--port", &ports[0], "--port", &ports[1]])
             .arg("--summary-json")
             .arg(&json)
@@ -365,7 +365,7 @@ impl Links {
     }
 }
 
-/// A running reframer-live.
+/// A running reframer (live mode).
 pub(crate) struct Reframer {
     child: Child,
     stdout: mpsc::Receiver<String>,
@@ -375,7 +375,7 @@ pub(crate) struct Reframer {
 
 impl Reframer {
     fn start(mut c: Command, json: PathBuf) -> Self {
-        let mut child = c.spawn().expect("starting reframer-live");
+        let mut child = c.spawn().expect("starting reframer");
         let out = child.stdout.take().unwrap();
         let err = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -406,11 +406,11 @@ impl Reframer {
                 Err(_) => {
                     if let Ok(Some(st)) = r.child.try_wait() {
                         let e = std::mem::replace(&mut r.stderr, std::thread::spawn(String::new));
-                        panic!("reframer-live exited early ({st}): {}", e.join().unwrap());
+                        panic!("reframer exited early ({st}): {}", e.join().unwrap());
                     }
                     assert!(
                         t0.elapsed() < Duration::from_secs(10),
-                        "reframer-live not ready in 10 s"
+                        "reframer not ready in 10 s"
                     );
                 }
             }
@@ -442,7 +442,7 @@ impl Reframer {
             }
             if t0.elapsed() > Duration::from_secs(10) {
                 let _ = self.child.kill();
-                panic!("reframer-live did not exit within 10 s of SIG{sig}");
+                panic!("reframer did not exit within 10 s of SIG{sig}");
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -474,7 +474,7 @@ impl Finished {
         assert_eq!(
             self.code,
             Some(0),
-            "reframer-live exit status; stderr:\n{}",
+            "reframer exit status; stderr:\n{}",
             self.stderr
         );
         self.summary

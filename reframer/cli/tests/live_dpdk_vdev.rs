@@ -86,28 +86,40 @@ fn run_live(
     vdevs: &str,
     secs: &str,
 ) -> (std::process::Output, serde_json::Value) {
-    let json = tmp(&format!("sum-{}.json", ports[0].replace(':', "_")));
-    let o = Command::new(env!("CARGO_BIN_EXE_reframer-live"))
-        .args([
-            "--port",
-            ports[0],
-            "--port",
-            ports[1],
-            "--duration",
-            secs,
-            "--delay-us",
-            "64",
-            "--quiet-stats",
-        ])
+    run_reframer(&ports, &[], vdevs, secs, false)
+}
+
+/// Runs `reframer --port P ... EXTRA`, with the EAL arguments as `--dpdk-args` or after `--`
+/// (both README forms), and returns its output and summary.
+fn run_reframer(
+    ports: &[&str],
+    extra: &[&str],
+    vdevs: &str,
+    secs: &str,
+    eal_after_dashes: bool,
+) -> (std::process::Output, serde_json::Value) {
+    // One file per run: the tests of this file run in parallel threads of one process.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let json = tmp(&format!("sum-{run}.json"));
+    let mut c = Command::new(env!("CARGO_BIN_EXE_reframer"));
+    for p in ports {
+        c.args(["--port", p]);
+    }
+    c.args(["--duration", secs, "--delay-us", "64", "--quiet-stats"])
+        .args(extra)
         .arg("--summary-json")
-        .arg(&json)
-        .arg("--dpdk-args")
-        .arg(format!("{EAL} {vdevs}"))
-        .output()
-        .unwrap();
+        .arg(&json);
+    let eal = format!("{EAL} {vdevs}");
+    if eal_after_dashes {
+        c.arg("--").args(eal.split_whitespace());
+    } else {
+        c.arg("--dpdk-args").arg(eal);
+    }
+    let o = c.output().unwrap();
     assert!(
         o.status.success(),
-        "reframer-live failed: {}",
+        "reframer failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
     let v = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
@@ -178,28 +190,100 @@ fn net_ring_loopback_carries_both_directions() {
     assert_eq!(sum["live"]["drops_total"], 0);
 }
 
+/// The live NF host one-armed (`reframer --ribosome --port dpdk:X -- EAL...`): every frame
+/// comes back on its port under the NF contract (MACs swapped, trailer and lengths intact),
+/// each flow in order, split headers and whole packets counted.
 #[test]
-fn bad_eal_arguments_are_one_clear_error() {
-    let o = Command::new(env!("CARGO_BIN_EXE_reframer-live"))
-        .args([
-            "--port",
-            "dpdk:0",
-            "--port",
-            "dpdk:1",
-            "--dpdk-args",
-            "--no-huge --no-shconf --definitely-not-an-eal-flag",
-        ])
+fn one_armed_nf_host_returns_every_frame_under_the_nf_contract() {
+    let frames: Vec<Vec<u8>> = input()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut f)| {
+            if i % 4 == 0 {
+                f[11] = 0; // a whole packet
+                return f;
+            }
+            // A split header copy: the flag (already f[11]), the UDP header, the trailer.
+            f.truncate(14 + 20 + 8);
+            let t = ribosome_wire::SplitTrailer {
+                remote_va: (i as u64) << 12,
+                length: 1000,
+                qp_index: 1,
+                server_index: 0,
+                pad_count: 0,
+                header_slot: i as u16,
+                generation: Some(i as u32),
+            };
+            t.write_to(&mut f);
+            let total = (20 + 8 + t.len()) as u16;
+            f[16..18].copy_from_slice(&total.to_be_bytes());
+            f
+        })
+        .collect();
+    assert_eq!(frames[1][11], ribosome_wire::SPLIT_FLAG);
+    let (inp, out) = (tmp("nf-in.pcap"), tmp("nf-out.pcap"));
+    write_pcap(&inp, &frames);
+    let vdevs = format!(
+        "--vdev=net_pcap0,rx_pcap={},tx_pcap={}",
+        inp.display(),
+        out.display()
+    );
+    let (_, sum) = run_reframer(
+        &["dpdk:net_pcap0"],
+        &["--ribosome", "--max-burst", "32"],
+        &vdevs,
+        "1.5",
+        true,
+    );
+    let back = read_pcap(&out);
+    assert_eq!(back.len(), frames.len(), "{sum}");
+    let expected: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| {
+            let mut e = f.clone();
+            ribosome_wire::swap_macs(&mut e);
+            e
+        })
+        .collect();
+    assert_eq!(per_flow(&back), per_flow(&expected));
+    let whole = frames.len().div_ceil(4) as u64;
+    assert_eq!(sum["ribosome_whole_packets"], whole, "{sum}");
+    assert_eq!(
+        sum["ribosome_split_headers"],
+        frames.len() as u64 - whole,
+        "{sum}"
+    );
+    assert_eq!(sum["live"]["drops_total"], 0, "{sum}");
+    assert!(sum["live"].get("port_b").is_none(), "one-armed: {sum}");
+}
+
+/// Runs the binary on ports that cannot start: (exit status, stderr, its last line). DPDK's
+/// EAL logs on its own before our one error line, which comes last.
+fn failed_start(args: &[&str]) -> (Option<i32>, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_reframer"))
+        .args(args)
         .output()
         .unwrap();
     assert!(!o.status.success());
-    let e = String::from_utf8_lossy(&o.stderr);
-    let last = e.lines().last().unwrap_or_default();
-    assert!(
-        last.starts_with("reframer-live: error: ") && last.contains("EAL"),
-        "{e}"
-    );
+    let e = String::from_utf8_lossy(&o.stderr).into_owned();
+    let last = e.lines().last().unwrap_or_default().to_owned();
+    assert!(last.starts_with("reframer: error: "), "{e}");
+    (o.status.code(), e, last)
+}
+
+#[test]
+fn bad_eal_arguments_are_one_clear_error() {
+    let (code, e, last) = failed_start(&[
+        "--port",
+        "dpdk:0",
+        "--port",
+        "dpdk:1",
+        "--dpdk-args",
+        "--no-huge --no-shconf --definitely-not-an-eal-flag",
+    ]);
+    assert!(last.contains("EAL"), "{e}");
     assert_eq!(
-        o.status.code(),
+        code,
         Some(1),
         "EAL refusing its arguments is a runtime failure"
     );
@@ -207,22 +291,14 @@ fn bad_eal_arguments_are_one_clear_error() {
 
 #[test]
 fn unknown_dpdk_port_names_the_port() {
-    let o = Command::new(env!("CARGO_BIN_EXE_reframer-live"))
-        .args([
-            "--port",
-            "dpdk:net_ring0",
-            "--port",
-            "dpdk:nope0",
-            "--dpdk-args",
-        ])
-        .arg(format!("{EAL} --vdev=net_ring0"))
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    let e = String::from_utf8_lossy(&o.stderr);
-    let last = e.lines().last().unwrap_or_default();
-    assert!(
-        last.starts_with("reframer-live: error: ") && last.contains("dpdk:nope0"),
-        "{e}"
-    );
+    let eal = format!("{EAL} --vdev=net_ring0");
+    let (_, e, last) = failed_start(&[
+        "--port",
+        "dpdk:net_ring0",
+        "--port",
+        "dpdk:nope0",
+        "--dpdk-args",
+        &eal,
+    ]);
+    assert!(last.contains("dpdk:nope0"), "{e}");
 }

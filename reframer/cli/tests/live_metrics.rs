@@ -1,4 +1,4 @@
-//! `--metrics-listen`: scrapes a running reframer-live in its netns testbed, validates each
+//! `--metrics-listen`: scrapes a running `reframer --port ...` in its netns testbed, validates each
 //! scrape with `promtool check metrics` (Debian package `prometheus`), and checks that the
 //! counters move with real TCP traffic. Root only; under CI=true a missing prerequisite fails.
 
