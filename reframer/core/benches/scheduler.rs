@@ -8,24 +8,16 @@
 //!
 //! `cargo bench -p reframer-core --bench scheduler [-- --quick]`
 
-/// CPU time this thread has run, ns (from the scheduler's own accounting). On a shared or
-/// oversubscribed machine this excludes the time other processes held the core, which wall
-/// time does not.
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// A stopwatch over thread CPU time.
-struct Cpu(u64);
+/// A stopwatch over this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`, nanosecond resolution).
+/// On a shared or oversubscribed machine this excludes the time other processes held the
+/// core, which wall time does not.
+struct Cpu(cpu_time::ThreadTime);
 impl Cpu {
     fn start() -> Self {
-        Self(thread_cpu_ns())
+        Self(cpu_time::ThreadTime::now())
     }
     fn ns(&self) -> f64 {
-        (thread_cpu_ns() - self.0) as f64
+        self.0.elapsed().as_nanos() as f64
     }
 }
 
@@ -168,7 +160,7 @@ fn main() {
     println!(
         "{packets} packets per run, median of {reps} runs (baseline and scheduler alternate);"
     );
-    println!("times are this thread's CPU time (/proc/thread-self/schedstat), so other processes' turns on the core are excluded");
+    println!("times are this thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so other processes' turns on the core are excluded");
     println!("uniform: every packet from a random flow (worst case); elephants: 20 flows carry 70% of packets\n");
     println!("| traffic | flows | pass-through ns/pkt (Mpps) | scheduler, Vec<u8> ns/pkt (Mpps) | added ns | scheduler, 8-B handle ns/pkt (Mpps) | added ns | SLF in -> out |");
     println!("|---|---|---|---|---|---|---|---|");
