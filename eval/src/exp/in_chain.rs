@@ -136,16 +136,7 @@ fn capacity(trace: &Trace) -> usize {
 }
 
 pub fn baseline(kind: Kind, frames: &[Frame], cap: usize) -> Timing {
-    let mut chain = kind.chain(cap);
-    let (t, ()) = time(|| {
-        for (i, f) in frames.iter().enumerate() {
-            let mut g = *f;
-            let w = g.wire_len;
-            black_box(chain.process(g.as_mut(), w, i as u64));
-        }
-    });
-    black_box(chain.stats.digest);
-    t
+    crate::exp::nf_cost::time_chain_on(frames, kind.chain(cap)).0
 }
 
 /// Reframer + chain fused; returns (seconds, output flow order).
@@ -408,26 +399,22 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
             Kind::Paper => "paper chain",
             Kind::Stateful => "stateful chain",
         };
-        charts.push(Series {
-            name: format!("{name}, per packet, incl. Reframer"),
-            points: gain_pts.clone(),
-            dashed: false,
-        });
-        charts.push(Series {
-            name: format!("{name}, burst-aware, incl. Reframer"),
-            points: burst_pts.clone(),
-            dashed: false,
-        });
-        charts.push(Series {
-            name: format!("{name}, burst-aware + prefetch hints, incl. Reframer"),
-            points: pf_pts.clone(),
-            dashed: false,
-        });
-        charts.push(Series {
-            name: format!("{name}, burst-aware, alone on Reframer's bursts"),
-            points: off_pts.clone(),
-            dashed: true,
-        });
+        for (what, pts, dashed) in [
+            ("per packet, incl. Reframer", &gain_pts, false),
+            ("burst-aware, incl. Reframer", &burst_pts, false),
+            (
+                "burst-aware + prefetch hints, incl. Reframer",
+                &pf_pts,
+                false,
+            ),
+            ("burst-aware, alone on Reframer's bursts", &off_pts, true),
+        ] {
+            charts.push(Series {
+                name: format!("{name}, {what}"),
+                points: pts.clone(),
+                dashed,
+            });
+        }
         let peak = gain_pts
             .iter()
             .copied()

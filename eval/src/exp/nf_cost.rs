@@ -27,7 +27,11 @@ pub fn size(quick: bool) -> (u32, u32) {
 
 /// Runs the chain over `frames` once; returns its timing and the chain (for its counters).
 pub fn time_chain(frames: &[Frame], capacity: usize) -> (Timing, Chain) {
-    let mut chain = Chain::paper(capacity, false);
+    time_chain_on(frames, Chain::paper(capacity, false))
+}
+
+/// Times `chain` over `frames` in their order, each frame copied in first (as RX would).
+pub fn time_chain_on(frames: &[Frame], mut chain: Chain) -> (Timing, Chain) {
     let (t, ()) = time(|| {
         for (i, f) in frames.iter().enumerate() {
             let mut g = *f;

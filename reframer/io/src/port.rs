@@ -43,7 +43,7 @@ pub trait Port: RxPort + TxPort + Send {
 }
 
 /// Per-port counters. Every frame that does not leave is in one of the drop fields.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PortCounters {
     /// Frames received and handed to the worker.
     pub rx_packets: u64,

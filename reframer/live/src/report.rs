@@ -106,41 +106,60 @@ pub struct LiveSummary {
     pub frames_allocated: usize,
 }
 
-/// One port's counters in the run summary.
+/// One port's counters in the run summary: its name, then [`PortCounters`]' fields.
 #[derive(Debug, Clone, Serialize)]
 pub struct PortSummary {
     /// The port as given (`afpacket:eth1`).
     pub port: String,
-    /// Frames received.
-    pub rx_packets: u64,
-    /// Bytes received.
-    pub rx_bytes: u64,
-    /// Frames sent.
-    pub tx_packets: u64,
-    /// Bytes sent.
-    pub tx_bytes: u64,
-    /// Received frames larger than `frame_bytes`, dropped.
-    pub rx_oversize: u64,
-    /// Received frames with a checksum left to offload.
-    pub rx_csum_partial: u64,
-    /// Frames the ring (or the NIC queue) dropped before we read them.
-    pub rx_dropped: u64,
-    /// Frames the port failed to send.
-    pub tx_dropped: u64,
+    /// Its counters, flattened into the same object.
+    #[serde(flatten)]
+    pub counters: PortCounters,
 }
 
 impl PortSummary {
     fn new(name: &str, p: &PortCounters) -> Self {
         Self {
             port: name.to_owned(),
-            rx_packets: p.rx_packets,
-            rx_bytes: p.rx_bytes,
-            tx_packets: p.tx_packets,
-            tx_bytes: p.tx_bytes,
-            rx_oversize: p.rx_oversize,
-            rx_csum_partial: p.rx_csum_partial,
-            rx_dropped: p.rx_dropped,
-            tx_dropped: p.tx_dropped,
+            counters: *p,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port's summary is one flat object: its name and every counter of the port.
+    #[test]
+    fn port_summary_is_flat() {
+        let c = PortCounters {
+            rx_packets: 1,
+            tx_dropped: 8,
+            ..PortCounters::default()
+        };
+        let v = serde_json::to_value(PortSummary::new("afpacket:a", &c)).expect("serialize");
+        let keys: Vec<&str> = v
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for k in [
+            "port",
+            "rx_packets",
+            "rx_bytes",
+            "tx_packets",
+            "tx_bytes",
+            "rx_oversize",
+            "rx_csum_partial",
+            "rx_dropped",
+            "tx_dropped",
+        ] {
+            assert!(keys.contains(&k), "{k} missing from {keys:?}");
+        }
+        assert_eq!(
+            (v["rx_packets"].as_u64(), v["tx_dropped"].as_u64()),
+            (Some(1), Some(8))
+        );
     }
 }
