@@ -255,36 +255,59 @@ mod tests {
     use super::*;
     use crate::trace::frame::{checksums_valid, Frame, Tuple, PROTO_TCP, TCP_ACK};
 
+    /// Appends one burst per entry of `dports`: flow i (source `src + i`, port `sport + i`, to
+    /// server i % 4) with i + 1 TCP frames of `len + step * j` bytes.
+    fn add_bursts(
+        frames: &mut Vec<Frame>,
+        bursts: &mut Vec<std::ops::Range<usize>>,
+        src: u32,
+        sport: u16,
+        dports: &[u16],
+        len: u16,
+        step: u16,
+    ) {
+        let servers = server_pool();
+        for (i, &dport) in dports.iter().enumerate() {
+            let t = Tuple {
+                src: src + i as u32,
+                dst: servers[i % 4],
+                sport: sport + i as u16,
+                dport,
+                proto: PROTO_TCP,
+            };
+            let start = frames.len();
+            for j in 0..=i as u16 {
+                frames.push(Frame::build(
+                    &t,
+                    TCP_ACK,
+                    len + step * j,
+                    frames.len() as u32,
+                ));
+            }
+            bursts.push(start..frames.len());
+        }
+    }
+
     /// Per burst or per packet, the chain does the same: same verdicts, counters, rewritten
     /// bytes and digest, with and without the load balancer.
     #[test]
     fn burst_processing_equals_packet_processing() {
-        let servers = server_pool();
         for with_lb in [false, true] {
             let (mut a, mut b) = (Chain::paper(64, with_lb), Chain::paper(64, with_lb));
             // Flows to routed servers, a denied port, a non-IP frame; bursts of 1..5 packets,
             // and one "burst" that mixes two flows.
             let mut frames = Vec::new();
             let mut bursts = Vec::new();
-            for (i, dport) in [443u16, 80, 23, 443, 53].into_iter().enumerate() {
-                let t = Tuple {
-                    src: 0x0A00_0100 + i as u32,
-                    dst: servers[i % 4],
-                    sport: 40_000 + i as u16,
-                    dport,
-                    proto: PROTO_TCP,
-                };
-                let start = frames.len();
-                for j in 0..=i {
-                    frames.push(Frame::build(
-                        &t,
-                        TCP_ACK,
-                        200 + 10 * j as u16,
-                        frames.len() as u32,
-                    ));
-                }
-                bursts.push(start..frames.len());
-            }
+            let dports = [443u16, 80, 23, 443, 53];
+            add_bursts(
+                &mut frames,
+                &mut bursts,
+                0x0A00_0100,
+                40_000,
+                &dports,
+                200,
+                10,
+            );
             let mut junk = Frame::build(
                 &Tuple {
                     src: 1,
@@ -330,30 +353,19 @@ mod tests {
     /// connections are dropped the same way.
     #[test]
     fn stateful_chain_bursts_equal_packets() {
-        let servers = server_pool();
         for cap in [64, 3] {
             let mut chains: Vec<Chain> = (0..3).map(|_| Chain::stateful(cap)).collect();
             let mut frames = Vec::new();
             let mut bursts = Vec::new();
-            for i in 0..6u32 {
-                let t = Tuple {
-                    src: 0x0A00_0200 + i,
-                    dst: servers[i as usize % 4],
-                    sport: 41_000 + i as u16,
-                    dport: 443,
-                    proto: PROTO_TCP,
-                };
-                let start = frames.len();
-                for j in 0..=i {
-                    frames.push(Frame::build(
-                        &t,
-                        TCP_ACK,
-                        300 + j as u16,
-                        frames.len() as u32,
-                    ));
-                }
-                bursts.push(start..frames.len());
-            }
+            add_bursts(
+                &mut frames,
+                &mut bursts,
+                0x0A00_0200,
+                41_000,
+                &[443; 6],
+                300,
+                1,
+            );
             let mut copies = vec![frames.clone(), frames.clone(), frames];
             for (n, r) in bursts.iter().enumerate() {
                 for f in &mut copies[0][r.clone()] {
