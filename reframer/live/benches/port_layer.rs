@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use reframer_core::frames::FrameSpec;
 use reframer_core::Config;
 use reframer_io::{mem::MemPort, Port};
 use reframer_live::{run_worker, Passthrough, WorkerGauges, WorkerParams};
@@ -18,14 +19,14 @@ use reframer_live::{run_worker, Passthrough, WorkerGauges, WorkerParams};
 fn frames(flows: u16) -> Vec<Vec<u8>> {
     (0..flows)
         .map(|fl| {
-            let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-            f.extend([
-                0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 10, 77, 1, 1, 10, 77, 2, 1,
-            ]);
-            f.extend((10_000 + fl).to_be_bytes());
-            f.extend([0x27, 0x0f, 0, 26, 0, 0]);
-            f.resize(64, b'x');
-            f
+            FrameSpec::udp(
+                [10, 77, 1, 1].into(),
+                [10, 77, 2, 1].into(),
+                10_000 + fl,
+                9999,
+                22,
+            )
+            .build()
         })
         .collect()
 }

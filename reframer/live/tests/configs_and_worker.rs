@@ -11,19 +11,24 @@ use std::{
     time::{Duration, Instant},
 };
 
+use reframer_core::frames::FrameSpec;
 use reframer_io::{mem::MemPort, Port};
 use reframer_live::{run_worker, NfCounts, Passthrough, WorkerGauges, WorkerParams, WorkerResult};
 
+/// UDP/IPv4 frame of flow `flow` (source port 10000 + flow) carrying `seq`, 64 bytes.
 fn udp(flow: u16, seq: u32) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-    f.extend([
-        0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 10, 77, 1, 1, 10, 77, 2, 1,
-    ]);
-    f.extend((10_000 + flow).to_be_bytes());
-    f.extend([0x27, 0x0f, 0, 26, 0, 0]);
-    f.extend(seq.to_be_bytes());
-    f.resize(64, 0);
-    f
+    let payload: Vec<u8> = seq.to_be_bytes().into_iter().chain([0; 18]).collect();
+    FrameSpec {
+        payload,
+        ..FrameSpec::udp(
+            [10, 77, 1, 1].into(),
+            [10, 77, 2, 1].into(),
+            10_000 + flow,
+            9999,
+            0,
+        )
+    }
+    .build()
 }
 
 #[test]
