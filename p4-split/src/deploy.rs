@@ -2,13 +2,20 @@
 //! `ribosome_switch::LoadedSwitch` (the same reader and validation as the software switch, so
 //! there is one source of truth), plus the Tofino-only `[tofino]` table.
 
-use anyhow::{bail, Context, Result};
+use crate::error::{Error, Result};
 use ribosome_config::{cluster, Servers};
 use ribosome_switch::config::PortRole;
 use ribosome_switch::LoadedSwitch;
 use serde::Deserialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
+
+/// Returns an [`Error::Setting`] built like `format!`.
+macro_rules! bail {
+    ($($t:tt)*) => {
+        return Err(Error::Setting(format!($($t)*)))
+    };
+}
 
 /// `[tofino]`: what only the hardware needs. Other readers of the cluster file ignore it.
 #[derive(Debug, Clone, Deserialize)]
@@ -74,15 +81,19 @@ impl Deployment {
     /// Reads and validates a cluster file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = cluster::read_text(path)?;
-        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+        Self::parse(&text).map_err(|e| Error::InFile {
+            path: path.display().to_string(),
+            err: Box::new(e),
+        })
     }
 
     /// Parses the text of a cluster file.
     pub fn parse(text: &str) -> Result<Self> {
         let table = cluster::parse(text)?;
         let switch = LoadedSwitch::from_table(&table)?;
-        let tofino: TofinoSection = cluster::section(&table, "tofino")?
-            .context("no [tofino] table (dev ports of the switch ports)")?;
+        let tofino: TofinoSection = cluster::section(&table, "tofino")?.ok_or_else(|| {
+            Error::Setting("no [tofino] table (dev ports of the switch ports)".into())
+        })?;
         let program = tofino.program.as_deref().unwrap_or("ribosome");
         if !is_python_identifier(program) {
             bail!(
@@ -151,8 +162,14 @@ impl Deployment {
         let mut blacklist = Vec::new();
         for (i, e) in switch.section.blacklist.iter().enumerate() {
             let (ip, len) = e.prefix.split_once('/').unwrap_or((&e.prefix, "32"));
-            let ip: Ipv4Addr = ip.trim().parse().context("blacklist prefix")?;
-            let len: u8 = len.trim().parse().context("blacklist prefix length")?;
+            let ip: Ipv4Addr = ip
+                .trim()
+                .parse()
+                .map_err(|e| Error::Setting(format!("blacklist prefix: {e}")))?;
+            let len: u8 = len
+                .trim()
+                .parse()
+                .map_err(|e| Error::Setting(format!("blacklist prefix length: {e}")))?;
             let mask = if len == 0 {
                 0
             } else {
@@ -165,7 +182,7 @@ impl Deployment {
                     *tofino
                         .dev_ports
                         .get(usize::from(p))
-                        .with_context(|| format!("switch.blacklist[{i}].port"))?,
+                        .ok_or_else(|| Error::Setting(format!("switch.blacklist[{i}].port")))?,
                 ),
                 _ => None,
             };

@@ -8,13 +8,17 @@
 //! - [`layouts`], [`facts`]: the Rust side, derived from ribosome-wire / ribosome-switch.
 //! - [`consistency`]: the comparisons.
 //! - [`sources`]: the committed P4 files, embedded.
+//! - [`error`]: the library's [`Error`].
 
 pub mod config_header;
 pub mod consistency;
 pub mod deploy;
+pub mod error;
 pub mod expr;
 pub mod facts;
 pub mod layouts;
 pub mod p4src;
 pub mod setup_script;
 pub mod sources;
+
+pub use error::{Error, Result};

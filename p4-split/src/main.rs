@@ -68,13 +68,13 @@ enum Cmd {
 struct Failure(u8, anyhow::Error);
 
 /// Errors found before any work starts (flags, the cluster file): status 2.
-fn usage<T>(r: Result<T>) -> Result<T, Failure> {
-    r.map_err(|e| Failure(EXIT_USAGE, e))
+fn usage<T, E: Into<anyhow::Error>>(r: Result<T, E>) -> Result<T, Failure> {
+    r.map_err(|e| Failure(EXIT_USAGE, e.into()))
 }
 
 /// Errors at run time (writing the output, reading --p4-dir): status 1.
-fn runtime<T>(r: Result<T>) -> Result<T, Failure> {
-    r.map_err(|e| Failure(EXIT_RUNTIME, e))
+fn runtime<T, E: Into<anyhow::Error>>(r: Result<T, E>) -> Result<T, Failure> {
+    r.map_err(|e| Failure(EXIT_RUNTIME, e.into()))
 }
 
 fn write_or_print(text: &str, to: Option<&Path>) -> Result<()> {

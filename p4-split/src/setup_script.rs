@@ -4,8 +4,8 @@
 
 use crate::consistency::events;
 use crate::deploy::{fec_name, is_python_identifier, speed_name, Deployment};
+use crate::error::{Error, Result};
 use crate::p4src::Program;
-use anyhow::{bail, Context, Result};
 use ribosome_wire::control::{AUTH_MAGIC, ETHERTYPE_QP_REFRESH};
 
 const TEMPLATE: &str = include_str!("setup_template.py");
@@ -72,7 +72,9 @@ fn key_line(d: &Deployment) -> Result<String> {
         (None, Some(k)) => {
             let k = k.trim();
             if k.len() != 64 || !k.bytes().all(|b| b.is_ascii_hexdigit()) {
-                bail!("servers.auth_key: want 64 hex digits");
+                return Err(Error::Setting(
+                    "servers.auth_key: want 64 hex digits".into(),
+                ));
             }
             format!(
                 "# servers.auth_key, inline in the cluster file: prefer auth_key_file in production.\n\
@@ -102,12 +104,12 @@ pub fn render(d: &Deployment, p4: &Program, config_name: &str) -> Result<String>
         None => "None".to_string(),
     };
     if !is_python_identifier(d.program()) {
-        bail!(
+        return Err(Error::Setting(format!(
             "tofino.program {:?}: must be a P4/Python identifier",
             d.program()
-        );
+        )));
     }
-    let server_dead = p4.value("SERVER_DEAD").map_err(anyhow::Error::msg)?;
+    let server_dead = p4.value("SERVER_DEAD").map_err(Error::P4)?;
     let subs: Vec<(&str, String)> = vec![
         ("@CONFIG@", py_escape(config_name)),
         ("@PROGRAM@", d.program().to_string()),
@@ -159,11 +161,13 @@ pub fn render(d: &Deployment, p4: &Program, config_name: &str) -> Result<String>
     let mut s = TEMPLATE.to_string();
     for (k, _) in &subs {
         if !s.contains(k) {
-            bail!("template lacks {k}");
+            return Err(Error::Template(format!("template lacks {k}")));
         }
     }
     if let Some(left) = markers(TEMPLATE).find(|m| !subs.iter().any(|(k, _)| k == m)) {
-        bail!("template placeholder {left} has no value");
+        return Err(Error::Template(format!(
+            "template placeholder {left} has no value"
+        )));
     }
     for (k, v) in &subs {
         s = s.replace(k, v);
@@ -183,6 +187,5 @@ fn markers(text: &str) -> impl Iterator<Item = &str> {
 /// Reads the committed P4 sources (for names and sizes the script needs).
 pub fn committed_program() -> Result<Program> {
     Program::parse(&crate::sources::committed())
-        .map_err(anyhow::Error::msg)
-        .context("reading the embedded P4 sources")
+        .map_err(|e| Error::P4(format!("reading the embedded P4 sources: {e}")))
 }

@@ -1,13 +1,12 @@
 //! Starts the DPDK ports of a run (feature `dpdk`): EAL init with `--dpdk-args`, then each
 //! `dpdk:` port with one queue pair per worker.
 
-use anyhow::Context;
 use reframer_io::{
     dpdk::{init_eal, DpdkDevice},
     Port, PortKind, PortSpec,
 };
 
-use crate::options::LiveOptions;
+use crate::{error::PortError, options::LiveOptions};
 
 /// The started DPDK devices of this run, by port index.
 pub(crate) struct Prepared {
@@ -15,7 +14,7 @@ pub(crate) struct Prepared {
     frame_bytes: usize,
 }
 
-pub(crate) fn prepare(opts: &LiveOptions) -> anyhow::Result<Prepared> {
+pub(crate) fn prepare(opts: &LiveOptions) -> Result<Prepared, PortError> {
     let mut devs = [None, None];
     if opts.ports.iter().any(|p| p.kind == PortKind::Dpdk) {
         init_eal(&opts.dpdk_args)?;
@@ -38,10 +37,10 @@ impl Prepared {
         index: usize,
         spec: &PortSpec,
         worker: usize,
-    ) -> anyhow::Result<Box<dyn Port>> {
+    ) -> Result<Box<dyn Port>, PortError> {
         let dev = self.devs[index]
             .as_ref()
-            .with_context(|| format!("{spec}: not started"))?;
+            .ok_or_else(|| PortError::NotStarted(spec.clone()))?;
         Ok(Box::new(dev.queue(worker as u16, self.frame_bytes)))
     }
 }

@@ -13,6 +13,7 @@
 mod cores;
 #[cfg(feature = "dpdk")]
 mod dpdk;
+mod error;
 mod metrics;
 mod monitor;
 mod options;
@@ -30,8 +31,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
 pub use cores::parse_core_list;
+pub use error::{ConfigError, PortError, RunError, WorkerError};
 pub use metrics::WorkerDetail;
 pub use options::{AfPacketConfig, LiveArgs, LiveConfig, LiveOptions, Passthrough};
 use reframer_io::PortCounters;
@@ -47,7 +48,7 @@ struct Signals {
     usr1: Arc<AtomicBool>,
 }
 
-fn install_signals() -> anyhow::Result<Signals> {
+fn install_signals() -> std::io::Result<Signals> {
     use signal_hook::{consts::*, flag};
     let term = Arc::new(AtomicBool::new(false));
     let usr1 = Arc::new(AtomicBool::new(false));
@@ -60,19 +61,14 @@ fn install_signals() -> anyhow::Result<Signals> {
 }
 
 /// Runs the bump in the wire until a signal or the duration stops it.
-pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<LiveReport> {
-    sched
-        .validate()
-        .map_err(|e| anyhow::anyhow!("scheduler settings: {e}"))?;
+pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> Result<LiveReport, RunError> {
+    sched.validate().map_err(RunError::Scheduler)?;
     if opts.afpacket.vnet_hdr && sched.tcp_ack_coalescing {
         // ACK rewriting patches the TCP checksum incrementally, which is wrong for a frame
         // whose checksum the kernel has yet to compute.
-        anyhow::bail!(
-            "[live.afpacket] vnet_hdr and tcp_ack_coalescing cannot be combined: a frame with \
-             its checksum left to offload cannot be rewritten in place"
-        );
+        return Err(RunError::VnetHdrAckCoalescing);
     }
-    let sig = install_signals().context("installing signal handlers")?;
+    let sig = install_signals().map_err(RunError::Signals)?;
     let handles = ports::open_all(opts)?;
     let workers = handles.len();
     let port_names: Vec<String> = opts.ports.iter().map(ToString::to_string).collect();
@@ -108,14 +104,20 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
         let (params, stop, g) = (params.clone(), Arc::clone(&stop), Arc::clone(&gauges[w]));
         let t = std::thread::Builder::new()
             .name(format!("reframer-w{w}"))
-            .spawn(move || -> anyhow::Result<WorkerResult> {
+            .spawn(move || -> Result<WorkerResult, WorkerError> {
                 if let Some(c) = core {
-                    reframer_io::pin_current_thread(c)
-                        .with_context(|| format!("pinning worker {w} to core {c}"))?;
+                    reframer_io::pin_current_thread(c).map_err(|err| WorkerError::Pin {
+                        worker: w,
+                        core: c,
+                        err,
+                    })?;
                 }
                 run_worker(set, &params, &stop, &g)
             })
-            .context("spawning a worker thread")?;
+            .map_err(|err| RunError::Spawn {
+                what: "a worker thread",
+                err,
+            })?;
         threads.push(t);
     }
     println!("EVENT REFRAMER_READY");
@@ -161,10 +163,10 @@ pub fn run(opts: &LiveOptions, sched: &reframer_core::Config) -> anyhow::Result<
                 nf.merge(&r.nf);
             }
             Ok(Err(e)) => {
-                first_err.get_or_insert(e.context(format!("worker {w}")));
+                first_err.get_or_insert(RunError::Worker { worker: w, err: e });
             }
             Err(_) => {
-                first_err.get_or_insert(anyhow::anyhow!("worker {w} panicked"));
+                first_err.get_or_insert(RunError::WorkerPanicked(w));
             }
         }
     }

@@ -30,7 +30,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
 use prometheus::{
     proto::{Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricFamily, MetricType},
     Encoder, TextEncoder,
@@ -38,7 +37,7 @@ use prometheus::{
 use reframer_core::{stats::Reason, BypassReason, DropReason, FlushReason, Stats};
 use reframer_io::PortCounters;
 
-use crate::shared::WorkerGauges;
+use crate::{error::RunError, shared::WorkerGauges};
 
 /// How often a worker refreshes its [`WorkerDetail`] while metrics are on.
 pub(crate) const DETAIL_EVERY_NS: u64 = 250_000_000;
@@ -337,10 +336,10 @@ pub(crate) struct MetricsServer {
 
 impl MetricsServer {
     /// Binds `addr` (the error names `--metrics-listen`) and serves until dropped.
-    pub(crate) fn start(addr: SocketAddr, src: MetricsSource) -> anyhow::Result<Self> {
-        let l = TcpListener::bind(addr).with_context(|| format!("--metrics-listen {addr}"))?;
-        l.set_nonblocking(true)
-            .with_context(|| format!("--metrics-listen {addr}"))?;
+    pub(crate) fn start(addr: SocketAddr, src: MetricsSource) -> Result<Self, RunError> {
+        let listen = |err| RunError::MetricsListen { addr, err };
+        let l = TcpListener::bind(addr).map_err(listen)?;
+        l.set_nonblocking(true).map_err(listen)?;
         let local = l.local_addr().unwrap_or(addr);
         eprintln!("reframer: serving Prometheus metrics on http://{local}/metrics");
         for g in &src.gauges {
@@ -361,7 +360,10 @@ impl MetricsServer {
                     }
                 }
             })
-            .context("spawning the metrics thread")?;
+            .map_err(|err| RunError::Spawn {
+                what: "the metrics thread",
+                err,
+            })?;
         Ok(Self {
             stop,
             thread: Some(thread),

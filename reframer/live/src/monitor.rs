@@ -2,9 +2,7 @@
 
 use std::{fs::File, io::Write, path::Path, time::Duration};
 
-use anyhow::Context;
-
-use crate::shared::Snapshot;
+use crate::{error::RunError, shared::Snapshot};
 
 /// Rates between two snapshots, and the CSV writer.
 #[derive(Debug)]
@@ -23,15 +21,19 @@ impl Monitor {
         csv: Option<&Path>,
         frame_bytes: usize,
         ports: String,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, RunError> {
         let csv = match csv {
             Some(p) => {
-                let mut f =
-                    File::create(p).with_context(|| format!("--stats-csv {}", p.display()))?;
+                let err = |err| RunError::StatsCsv {
+                    path: p.to_path_buf(),
+                    err,
+                };
+                let mut f = File::create(p).map_err(err)?;
                 writeln!(
                     f,
                     "time_s,rx_pps,tx_pps,rx_bps,tx_bps,buffered_packets,buffered_flows,slf_out,drops,oversize"
-                )?;
+                )
+                .map_err(err)?;
                 Some(f)
             }
             None => None,

@@ -3,7 +3,6 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use anyhow::bail;
 use clap::{Args, ValueEnum};
 use reframer_io::{
     afpacket::AfPacketOptions,
@@ -12,7 +11,7 @@ use reframer_io::{
 };
 use serde::Deserialize;
 
-use crate::cores::parse_core_list;
+use crate::{cores::parse_core_list, error::ConfigError};
 
 /// Which direction, if any, is forwarded without scheduling.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -121,18 +120,26 @@ impl Default for XdpConfig {
 }
 
 impl XdpConfig {
-    fn resolve(&self) -> anyhow::Result<XdpOptions> {
+    fn resolve(&self) -> Result<XdpOptions, ConfigError> {
+        let bad = |why| ConfigError::Setting {
+            setting: "[live.xdp]",
+            why,
+        };
         let mode = match self.mode.as_str() {
             "auto" => XdpMode::Auto,
             "native" => XdpMode::Native,
             "generic" | "skb" => XdpMode::Generic,
-            m => bail!("[live.xdp] mode must be auto, native or generic, got `{m}`"),
+            m => {
+                return Err(bad(format!(
+                    "mode must be auto, native or generic, got `{m}`"
+                )))
+            }
         };
         let zero_copy = match self.zero_copy.as_str() {
             "auto" => ZeroCopy::Auto,
             "on" => ZeroCopy::On,
             "off" => ZeroCopy::Off,
-            z => bail!("[live.xdp] zero_copy must be auto, on or off, got `{z}`"),
+            z => return Err(bad(format!("zero_copy must be auto, on or off, got `{z}`"))),
         };
         let o = XdpOptions {
             mode,
@@ -140,8 +147,7 @@ impl XdpConfig {
             ring: self.ring,
             chunk: self.chunk,
         };
-        o.validate()
-            .map_err(|e| anyhow::anyhow!("[live.xdp] {e}"))?;
+        o.validate().map_err(bad)?;
         Ok(o)
     }
 }
@@ -205,12 +211,15 @@ impl Default for LiveConfig {
 impl LiveConfig {
     /// Checks the section on its own, whatever the mode: the same checks [`LiveOptions::resolve`]
     /// makes on it, so `--check` and an offline run refuse what a live run would.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         for p in &self.ports {
-            p.parse::<PortSpec>().map_err(anyhow::Error::msg)?;
+            p.parse::<PortSpec>().map_err(ConfigError::Port)?;
         }
         if let Some(c) = &self.cores {
-            parse_core_list(c).map_err(|e| anyhow::anyhow!("[live] cores: {e}"))?;
+            parse_core_list(c).map_err(|e| ConfigError::Setting {
+                setting: "[live]",
+                why: format!("cores: {e}"),
+            })?;
         }
         if let Some(s) = self.duration_s {
             positive_duration(s, "[live] duration_s")?;
@@ -219,42 +228,55 @@ impl LiveConfig {
     }
 
     /// The per-section checks and the ring settings they yield.
-    fn checked(&self) -> anyhow::Result<(AfPacketOptions, XdpOptions)> {
+    fn checked(&self) -> Result<(AfPacketOptions, XdpOptions), ConfigError> {
+        let bad = |why| ConfigError::Setting {
+            setting: "[live]",
+            why,
+        };
         if !(1..=1024).contains(&self.rx_burst) {
-            bail!("[live] rx_burst must be 1..=1024, got {}", self.rx_burst);
+            return Err(bad(format!(
+                "rx_burst must be 1..=1024, got {}",
+                self.rx_burst
+            )));
         }
         if !(64..=65_536).contains(&self.frame_bytes) {
-            bail!(
-                "[live] frame_bytes must be 64..=65536, got {}",
+            return Err(bad(format!(
+                "frame_bytes must be 64..=65536, got {}",
                 self.frame_bytes
-            );
+            )));
         }
         if self.stats_interval_ms == 0 {
-            bail!("[live] stats_interval_ms must be > 0");
+            return Err(bad("stats_interval_ms must be > 0".into()));
         }
+        let bad_afpacket = |why| ConfigError::Setting {
+            setting: "[live.afpacket]",
+            why,
+        };
         let afpacket = AfPacketOptions {
             tpacket_v3: match self.afpacket.tpacket_version {
                 3 => true,
                 2 => false,
-                v => bail!("[live.afpacket] tpacket_version must be 2 or 3, got {v}"),
+                v => {
+                    return Err(bad_afpacket(format!(
+                        "tpacket_version must be 2 or 3, got {v}"
+                    )))
+                }
             },
             block_bytes: self.afpacket.block_bytes,
             blocks: self.afpacket.blocks,
             block_timeout_ms: self.afpacket.block_timeout_ms,
             vnet_hdr: self.afpacket.vnet_hdr,
         };
-        afpacket
-            .validate()
-            .map_err(|e| anyhow::anyhow!("[live.afpacket] {e}"))?;
+        afpacket.validate().map_err(bad_afpacket)?;
         Ok((afpacket, self.xdp.resolve()?))
     }
 }
 
-fn positive_duration(s: f64, what: &str) -> anyhow::Result<Duration> {
+fn positive_duration(s: f64, setting: &'static str) -> Result<Duration, ConfigError> {
     if s.is_finite() && s > 0.0 {
         Ok(Duration::from_secs_f64(s))
     } else {
-        bail!("{what} must be a positive number of seconds, got {s}")
+        Err(ConfigError::Duration { setting, value: s })
     }
 }
 
@@ -298,7 +320,11 @@ pub struct LiveOptions {
 impl LiveOptions {
     /// Merges flags over the config file and validates; errors name the setting.
     /// `nf_contract`: the Ribosome NF host (`--ribosome`), which also runs one-armed.
-    pub fn resolve(args: &LiveArgs, cfg: &LiveConfig, nf_contract: bool) -> anyhow::Result<Self> {
+    pub fn resolve(
+        args: &LiveArgs,
+        cfg: &LiveConfig,
+        nf_contract: bool,
+    ) -> Result<Self, ConfigError> {
         let ports = if args.ports.is_empty() {
             &cfg.ports
         } else {
@@ -306,32 +332,22 @@ impl LiveOptions {
         };
         match (ports.len(), nf_contract) {
             (2, _) | (1, true) => {}
-            (n, false) => bail!(
-                "live mode needs exactly two ports (--port A --port B or [live] ports), got {n}"
-            ),
-            (n, true) => bail!(
-                "the live NF host (--ribosome) takes one port (one-armed: --port A) or two \
-                 (--port A --port B), got {n}"
-            ),
+            (n, false) => return Err(ConfigError::PortCount(n)),
+            (n, true) => return Err(ConfigError::NfHostPortCount(n)),
         }
         let ports = ports
             .iter()
-            .map(|p| p.parse::<PortSpec>().map_err(anyhow::Error::msg))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .map(|p| p.parse::<PortSpec>().map_err(ConfigError::Port))
+            .collect::<Result<Vec<_>, _>>()?;
         if ports.len() == 2 && ports[0] == ports[1] {
-            bail!(
-                "--port: both ports are {}; give two different ports{}",
-                ports[0],
-                if nf_contract {
-                    " (or one, for a one-armed NF host)"
-                } else {
-                    ""
-                }
-            );
+            return Err(ConfigError::SamePorts {
+                port: ports[0].clone(),
+                nf_contract,
+            });
         }
         let passthrough = args.passthrough.unwrap_or(cfg.passthrough);
         if ports.len() == 1 && passthrough != Passthrough::None {
-            bail!("--passthrough needs two ports (one-armed, there is one direction)");
+            return Err(ConfigError::PassthroughOneArmed);
         }
         let cores = args
             .cores
@@ -339,7 +355,7 @@ impl LiveOptions {
             .or(cfg.cores.as_ref())
             .map(|s| parse_core_list(s))
             .transpose()
-            .map_err(anyhow::Error::msg)?;
+            .map_err(ConfigError::Cores)?;
         let duration = args
             .duration
             .or(cfg.duration_s)
@@ -376,8 +392,11 @@ impl LiveOptions {
             stats_line: !args.quiet_stats,
             metrics_listen: match (args.metrics_listen, &cfg.metrics_listen) {
                 (Some(a), _) => Some(a),
-                (None, Some(s)) => Some(s.parse().map_err(|_| {
-                    anyhow::anyhow!("[live] metrics_listen must be ADDR:PORT (e.g. \"127.0.0.1:9900\"), got `{s}`")
+                (None, Some(s)) => Some(s.parse().map_err(|_| ConfigError::Setting {
+                    setting: "[live]",
+                    why: format!(
+                        "metrics_listen must be ADDR:PORT (e.g. \"127.0.0.1:9900\"), got `{s}`"
+                    ),
                 })?),
                 (None, None) => None,
             },

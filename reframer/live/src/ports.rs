@@ -6,7 +6,10 @@ use reframer_io::{
     Port, PortKind, PortSpec,
 };
 
-use crate::options::LiveOptions;
+use crate::{
+    error::{PortError, RunError},
+    options::LiveOptions,
+};
 
 /// A fanout group id per interface, unique to this process (groups are per network namespace).
 fn fanout_id(port_index: usize) -> u16 {
@@ -14,7 +17,7 @@ fn fanout_id(port_index: usize) -> u16 {
 }
 
 /// Opens `workers` handle sets [A, B] (or [A]). All errors name the port.
-pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<Vec<Box<dyn Port>>>> {
+pub(crate) fn open_all(opts: &LiveOptions) -> Result<Vec<Vec<Box<dyn Port>>>, RunError> {
     let workers = opts.workers();
     #[cfg(feature = "dpdk")]
     let dpdk = crate::dpdk::prepare(opts)?;
@@ -22,16 +25,15 @@ pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<Vec<Box<dyn Por
     let mut xdp = [None, None];
     for (i, spec) in opts.ports.iter().enumerate() {
         if spec.kind == PortKind::Xdp {
-            xdp[i] = Some(XdpAttachment::attach(
-                &spec.name,
-                workers as u32,
-                &opts.xdp,
-            )?);
+            xdp[i] = Some(
+                XdpAttachment::attach(&spec.name, workers as u32, &opts.xdp)
+                    .map_err(PortError::Io)?,
+            );
         }
     }
     let mut out = Vec::with_capacity(workers);
     for w in 0..workers {
-        let open_one = |i: usize, spec: &PortSpec| -> anyhow::Result<Box<dyn Port>> {
+        let open_one = |i: usize, spec: &PortSpec| -> Result<Box<dyn Port>, PortError> {
             Ok(match spec.kind {
                 PortKind::AfPacket => {
                     let fan = (workers > 1).then(|| fanout_id(i));
@@ -71,19 +73,16 @@ pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<Vec<Box<dyn Por
                     #[cfg(not(feature = "dpdk"))]
                     {
                         let _ = w;
-                        anyhow::bail!(
-                            "{spec}: this reframer was built without DPDK; rebuild with \
-                             `cargo build --release --features dpdk` (needs libdpdk-dev >= 22.11)"
-                        )
+                        return Err(PortError::NoDpdk(spec.clone()));
                     }
                 }
             })
         };
-        let ctx = |e: anyhow::Error| {
+        let ctx = |err: PortError| {
             if w == 0 {
-                e
+                RunError::Port(err)
             } else {
-                e.context(format!("worker {w}"))
+                RunError::WorkerPort { worker: w, err }
             }
         };
         let handles = opts
@@ -91,7 +90,7 @@ pub(crate) fn open_all(opts: &LiveOptions) -> anyhow::Result<Vec<Vec<Box<dyn Por
             .iter()
             .enumerate()
             .map(|(i, spec)| open_one(i, spec).map_err(ctx))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         out.push(handles);
     }
     Ok(out)

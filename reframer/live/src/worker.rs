@@ -15,6 +15,7 @@ use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::{now_ns, Frame, FramePool, Poller, Port, PortCounters};
 
 use crate::{
+    error::WorkerError,
     metrics::{WorkerDetail, DETAIL_EVERY_NS},
     options::Passthrough,
     shared::WorkerGauges,
@@ -88,22 +89,19 @@ pub fn run_worker(
     p: &WorkerParams,
     stop: &AtomicBool,
     gauges: &Arc<WorkerGauges>,
-) -> anyhow::Result<WorkerResult> {
-    let mk = |scheduled: bool| -> anyhow::Result<Option<Scheduler<Frame>>> {
+) -> Result<WorkerResult, WorkerError> {
+    let mk = |scheduled: bool| -> Result<Option<Scheduler<Frame>>, WorkerError> {
         if scheduled {
             Ok(Some(
-                Scheduler::new(p.sched.clone())
-                    .map_err(|e| anyhow::anyhow!("scheduler settings: {e}"))?,
+                Scheduler::new(p.sched.clone()).map_err(WorkerError::Scheduler)?,
             ))
         } else {
             Ok(None)
         }
     };
-    anyhow::ensure!(
-        matches!(ports.len(), 1 | 2),
-        "a worker takes one or two ports, got {}",
-        ports.len()
-    );
+    if !matches!(ports.len(), 1 | 2) {
+        return Err(WorkerError::PortCount(ports.len()));
+    }
     let mut dirs = if ports.len() == 1 {
         vec![Direction {
             rx: 0,
@@ -267,7 +265,7 @@ fn pump(
     ports: &mut [Box<dyn Port>],
     pool: &mut FramePool,
     now: u64,
-) -> anyhow::Result<usize> {
+) -> std::io::Result<usize> {
     if let Some(s) = &mut d.sched {
         s.poll(now);
         while let Some(f) = s.pop_discarded() {
@@ -280,7 +278,7 @@ fn pump(
     if d.pending.is_empty() {
         return Ok(0);
     }
-    Ok(ports[d.tx].tx_burst(&mut d.pending, pool)?)
+    ports[d.tx].tx_burst(&mut d.pending, pool)
 }
 
 /// Port A's and port B's counters (B zero when one-armed).
