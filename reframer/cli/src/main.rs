@@ -249,6 +249,10 @@ fn validate(cli: &Cli) -> anyhow::Result<Plan> {
     }
     let mode = if live_mode {
         let opts = LiveOptions::resolve(&cli.live, &file.live, cli.ribosome)?;
+        if opts.afpacket.vnet_hdr && core.tcp_ack_coalescing {
+            // A configuration error (exit 2), found before any port opens; `run` refuses it too.
+            bail!("{}", reframer_live::RunError::VnetHdrAckCoalescing);
+        }
         if let (Some(js), Some(csv)) = (&cli.summary_json, &opts.stats_csv) {
             refuse_same("--summary-json", js, "--stats-csv", csv)?;
         }

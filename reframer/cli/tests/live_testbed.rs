@@ -542,15 +542,22 @@ fn exit_codes_follow_the_convention() {
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "[live]\nrx_burst = 0\n").unwrap();
+    let vnet = dir.join("vnet.toml");
+    std::fs::write(
+        &vnet,
+        "[scheduler]\ntcp_ack_coalescing = true\n[live.afpacket]\nvnet_hdr = true\n",
+    )
+    .unwrap();
     let ports = [
         "--port",
         "afpacket:rfl-nonexistent4",
         "--port",
         "afpacket:rfl-nonexistent5",
     ];
-    let cases: [(Vec<&str>, i32, &str); 5] = [
+    let cases: [(Vec<&str>, i32, &str); 6] = [
         (vec!["--no-such-flag"], 2, "--no-such-flag"),
         (vec!["-c", bad.to_str().unwrap()], 2, "rx_burst"),
+        (vec!["-c", vnet.to_str().unwrap()], 2, "vnet_hdr"),
         (vec!["--max-burst", "0"], 2, "--max-burst"),
         (vec![], 1, "rfl-nonexistent4"),
         // An unwritable summary is found before any port opens.
