@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::pcap::{PcapReader, PcapWriter};
+use ribosome_wire::NfCounts;
 
 use crate::summary::{RunMode, Summary};
 
@@ -15,7 +16,7 @@ pub(crate) struct OfflineReport {
     pub(crate) elapsed_s: f64,
     pub(crate) clamped_timestamps: u64,
     /// Ribosome mode: split headers and whole packets returned.
-    pub(crate) ribosome: Option<(u64, u64)>,
+    pub(crate) ribosome: Option<NfCounts>,
 }
 
 /// One record of the input: its captured bytes and its wire length, which the output
@@ -82,7 +83,7 @@ pub(crate) fn run(
         w: &mut writer,
         pool: &mut pool,
         batch: &mut batch,
-        ribosome: ribosome.then_some((0, 0)),
+        ribosome: ribosome.then(NfCounts::default),
     };
     let mut pending = first_ts.map(|ts| (ts, first));
     loop {
@@ -131,7 +132,7 @@ struct Out<'a> {
     pool: &'a mut Vec<Pkt>,
     batch: &'a mut Vec<Pkt>,
     /// Ribosome mode: (split, whole) frames returned under the NF contract.
-    ribosome: Option<(u64, u64)>,
+    ribosome: Option<NfCounts>,
 }
 
 impl Out<'_> {
@@ -162,15 +163,12 @@ impl Out<'_> {
 fn emit(
     w: &mut PcapWriter,
     pool: &mut Vec<Pkt>,
-    ribosome: &mut Option<(u64, u64)>,
+    ribosome: &mut Option<NfCounts>,
     mut f: Pkt,
     at: u64,
 ) -> Result<(), reframer_io::pcap::PcapError> {
-    if let Some((split, whole)) = ribosome {
-        match ribosome_wire::apply_nf_contract(&mut f.data) {
-            ribosome_wire::FrameKind::Split { .. } => *split += 1,
-            ribosome_wire::FrameKind::Whole => *whole += 1,
-        }
+    if let Some(nf) = ribosome {
+        nf.apply(&mut f.data);
     }
     w.write_snapped(at, &f.data, f.orig_len as usize)?;
     pool.push(f);

@@ -124,10 +124,10 @@ impl Summary {
     }
 
     /// Adds the NF contract's counts (`--ribosome`).
-    pub(crate) fn with_ribosome(mut self, split_whole: Option<(u64, u64)>) -> Self {
-        if let Some((split, whole)) = split_whole {
-            self.ribosome_split_headers = Some(split);
-            self.ribosome_whole_packets = Some(whole);
+    pub(crate) fn with_ribosome(mut self, nf: Option<ribosome_wire::NfCounts>) -> Self {
+        if let Some(n) = nf {
+            self.ribosome_split_headers = Some(n.split);
+            self.ribosome_whole_packets = Some(n.whole);
         }
         self
     }

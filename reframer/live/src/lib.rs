@@ -37,8 +37,9 @@ pub use metrics::WorkerDetail;
 pub use options::{AfPacketConfig, LiveArgs, LiveConfig, LiveOptions, Passthrough};
 use reframer_io::PortCounters;
 pub use report::{LiveReport, LiveSummary, PortSummary};
+pub use ribosome_wire::NfCounts;
 pub use shared::WorkerGauges;
-pub use worker::{run_worker, NfCounts, WorkerParams, WorkerResult};
+pub use worker::{run_worker, WorkerParams, WorkerResult};
 
 use crate::{monitor::Monitor, shared::Snapshot};
 

@@ -7,7 +7,7 @@ use reframer_core::Stats;
 use reframer_io::PortCounters;
 use serde::Serialize;
 
-use crate::worker::NfCounts;
+use ribosome_wire::NfCounts;
 
 /// Everything a live run measured.
 #[derive(Debug)]

@@ -13,6 +13,7 @@ use std::{
 
 use reframer_core::{Config, Scheduler, Stats};
 use reframer_io::{now_ns, Frame, FramePool, Poller, Port, PortCounters};
+use ribosome_wire::NfCounts;
 
 use crate::{
     error::WorkerError,
@@ -28,23 +29,6 @@ struct Direction {
     sched: Option<Scheduler<Frame>>,
     /// Released frames waiting for room on the TX port.
     pending: Vec<Frame>,
-}
-
-/// Frames the NF contract was applied to (`--ribosome`), by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NfCounts {
-    /// Split header frames (a trailer behind the L4 header), returned with it intact.
-    pub split: u64,
-    /// Whole packets.
-    pub whole: u64,
-}
-
-impl NfCounts {
-    /// Adds another worker's counts.
-    pub fn merge(&mut self, o: &Self) {
-        self.split += o.split;
-        self.whole += o.whole;
-    }
 }
 
 /// What a worker hands back when it stops.
@@ -160,10 +144,7 @@ pub fn run_worker(
                     // The contract touches only the MACs, which the scheduler never reads:
                     // applied on arrival, the frames leave exactly as if applied on release.
                     for f in &mut rxbuf {
-                        match ribosome_wire::apply_nf_contract(f.as_mut()) {
-                            ribosome_wire::FrameKind::Split { .. } => nf.split += 1,
-                            ribosome_wire::FrameKind::Whole => nf.whole += 1,
-                        }
+                        nf.apply(f.as_mut());
                     }
                 }
                 match &mut d.sched {

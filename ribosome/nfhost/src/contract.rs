@@ -11,14 +11,6 @@ mod tests {
     use ribosome_switch::{Out, Switch, SwitchConfig};
 
     #[test]
-    fn the_switch_and_the_contract_agree_on_the_flag() {
-        assert_eq!(
-            ribosome_switch::consts::SPLIT_FLAG,
-            ribosome_wire::contract::SPLIT_FLAG
-        );
-    }
-
-    #[test]
     fn whole_packets_from_the_switch_model_are_whole() {
         let mut sw = Switch::new(SwitchConfig::new(1, vec![0])).unwrap();
         let mut out = Out::new();

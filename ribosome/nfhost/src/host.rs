@@ -2,9 +2,9 @@
 //! scheduled as packets of the flow whose header they carry), then through the NFs and the
 //! contract, and back to the switch.
 
-use crate::contract::{apply_nf_contract, FrameKind};
 use crate::rewrite::Nat;
 use reframer_core::{Config, ConfigError, Scheduler};
+use ribosome_wire::NfCounts;
 
 /// Why an NF host could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -21,10 +21,8 @@ pub struct NfStats {
     pub rx: u64,
     /// Frames returned.
     pub tx: u64,
-    /// Split header frames returned.
-    pub split: u64,
-    /// Whole packets returned.
-    pub whole: u64,
+    /// Frames returned, split headers and whole packets.
+    pub nf: NfCounts,
     /// Bytes received (what crossed the NF host's link inbound).
     pub rx_bytes: u64,
     /// Frames the scheduler dropped (memory bound), all counted by reason there.
@@ -102,10 +100,7 @@ impl NfHost {
                 if let Some(nat) = &self.nat {
                     nat.apply(&mut f);
                 }
-                match apply_nf_contract(&mut f) {
-                    FrameKind::Split { .. } => self.stats.split += 1,
-                    FrameKind::Whole => self.stats.whole += 1,
-                }
+                self.stats.nf.apply(&mut f);
                 self.stats.tx += 1;
                 out.push(f);
             }

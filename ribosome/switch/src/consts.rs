@@ -18,8 +18,8 @@ pub const RDMA_IP: Ipv4Addr = Ipv4Addr::new(192, 168, 40, 254);
 /// Source MAC of every RoCE frame the switch crafts.
 pub const SWITCH_MAC: MacAddr = MacAddr([0, 0, 0, 0, 0, 1]);
 /// Last byte of the source MAC of a header copy ("split" flag); read back as the last byte
-/// of the destination MAC once the NF has swapped MACs.
-pub const SPLIT_FLAG: u8 = 0x01;
+/// of the destination MAC once the NF has swapped MACs. Defined once, with the NF contract.
+pub use ribosome_wire::contract::SPLIT_FLAG;
 /// Last byte of the source MAC of a whole packet sent to the NF.
 pub const WHOLE_FLAG: u8 = 0x00;
 /// Byte of the header copy's destination MAC that carries the server index (NF hint).

@@ -79,6 +79,34 @@ pub fn swap_macs(frame: &mut [u8]) {
     }
 }
 
+/// Frames an NF host returned under the contract, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NfCounts {
+    /// Split header frames (a trailer behind the L4 header), returned with it intact.
+    pub split: u64,
+    /// Whole packets.
+    pub whole: u64,
+}
+
+impl NfCounts {
+    /// [`apply_nf_contract`] on `frame`, counted.
+    #[inline]
+    pub fn apply(&mut self, frame: &mut [u8]) -> FrameKind {
+        let kind = apply_nf_contract(frame);
+        match kind {
+            FrameKind::Split { .. } => self.split += 1,
+            FrameKind::Whole => self.whole += 1,
+        }
+        kind
+    }
+
+    /// Adds another host's (or worker's) counts.
+    pub fn merge(&mut self, o: &Self) {
+        self.split += o.split;
+        self.whole += o.whole;
+    }
+}
+
 /// The one call an NF host needs per frame it returns to the switch: classifies the frame
 /// (as received) and applies the contract (MAC swap; trailer and lengths untouched). Header
 /// rewrites by NFs must come before it and use incremental checksum updates.
@@ -92,18 +120,16 @@ pub fn apply_nf_contract(frame: &mut [u8]) -> FrameKind {
 mod tests {
     use super::*;
 
-    /// Eth + IPv4 + UDP with `payload` bytes, the IPv4 total length covering them.
+    /// Eth + IPv4 + UDP with `payload` bytes (the workspace's frame builder).
     fn udp(payload: usize) -> Vec<u8> {
-        let mut f = vec![0u8; ETH_LEN + IPV4_LEN + UDP_LEN];
-        f[..12].copy_from_slice(&[2, 0, 0, 0, 0, 0xaa, 2, 0, 0, 0, 0, 0]);
-        f[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
-        f[14] = 0x45;
-        let total = (IPV4_LEN + UDP_LEN + payload) as u16;
-        f[16..18].copy_from_slice(&total.to_be_bytes());
-        f[23] = crate::ipv4::PROTO_UDP;
-        f[26..34].copy_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
-        f.resize(f.len() + payload, 0);
-        f
+        reframer_core::frames::FrameSpec::udp(
+            [10, 0, 0, 1].into(),
+            [10, 0, 0, 2].into(),
+            1,
+            2,
+            payload,
+        )
+        .build()
     }
 
     /// A header copy as the switch sends it: the flag, the UDP header, then the trailer.

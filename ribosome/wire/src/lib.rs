@@ -19,7 +19,7 @@ pub mod selfcheck;
 pub mod split;
 pub mod udp;
 
-pub use contract::{apply_nf_contract, classify, swap_macs, FrameKind, SPLIT_FLAG};
+pub use contract::{apply_nf_contract, classify, swap_macs, FrameKind, NfCounts, SPLIT_FLAG};
 pub use error::WireError;
 pub use eth::{EthHdr, MacAddr};
 pub use ib::{Aeth, AethKind, Bth, NakCode, Opcode, Reth};

@@ -26,7 +26,7 @@ pub(crate) fn run(
             &report.stats,
             report.elapsed.as_secs_f64(),
         )
-        .with_ribosome(report.nf.map(|n| (n.split, n.whole)));
+        .with_ribosome(report.nf);
         s.live = Some(report.summary());
         summary::write_json(f, &s)?;
     }
