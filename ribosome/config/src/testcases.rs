@@ -45,3 +45,15 @@ pub const BAD_SERVERS: &[(&str, &str, &str)] = &[
         "servers.qps_per_server: 20000 QPs x 4 servers exceeds the 65536 global QP indices",
     ),
 ];
+
+/// Bad values readers of `[switch]` (the switch daemon, p4-split) must refuse as well.
+pub const BAD_SWITCH: &[(&str, &str, &str)] = &[(
+    "control_period_ms = 1000",
+    "control_period_ms = 0",
+    "switch.control_period_ms: must be at least 1",
+)];
+
+/// Every bad case for a reader of both `[servers]` and `[switch]`.
+pub fn bad_cluster() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    BAD_SERVERS.iter().chain(BAD_SWITCH)
+}

@@ -31,13 +31,7 @@ fn bad_cluster_values_are_refused_with_the_shared_message() {
     let root = support::workspace_root();
     let text = std::fs::read_to_string(root.join("configs/cluster.toml")).unwrap();
     let bad = std::env::temp_dir().join(format!("switch-cli-{}.toml", std::process::id()));
-    let mut cases = ribosome_config::testcases::BAD_SERVERS.to_vec();
-    cases.push((
-        "control_period_ms = 1000",
-        "control_period_ms = 0",
-        "switch.control_period_ms: must be at least 1",
-    ));
-    for (from, to, want) in cases {
+    for (from, to, want) in ribosome_config::testcases::bad_cluster() {
         std::fs::write(&bad, text.replacen(from, to, 1)).unwrap();
         let o = switch(&["--config", bad.to_str().unwrap()]);
         one_line_error(&o, 2, &[want, bad.to_str().unwrap()]);
