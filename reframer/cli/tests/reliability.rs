@@ -20,6 +20,14 @@ fn tmpdir(name: &str) -> PathBuf {
     d
 }
 
+/// A fresh directory holding `in.pcap`, one frame per timestamp (as `write_pcap` takes them).
+fn dir_with_input(name: &str, stamps: &[u64]) -> (PathBuf, PathBuf) {
+    let d = tmpdir(name);
+    let inp = d.join("in.pcap");
+    write_pcap(&inp, stamps, None);
+    (d, inp)
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -66,9 +74,7 @@ fn names_in(d: &Path) -> Vec<String> {
 
 #[test]
 fn the_input_is_never_overwritten_whatever_its_name() {
-    let d = tmpdir("same");
-    let inp = d.join("in.pcap");
-    write_pcap(&inp, &[1_000, 2_000, 3_000], None);
+    let (d, inp) = dir_with_input("same", &[1_000, 2_000, 3_000]);
     let before = std::fs::read(&inp).unwrap();
     std::os::unix::fs::symlink(&inp, d.join("link.pcap")).unwrap();
     std::fs::hard_link(&inp, d.join("hard.pcap")).unwrap();
@@ -111,9 +117,7 @@ fn the_input_is_never_overwritten_whatever_its_name() {
 
 #[test]
 fn a_failed_run_leaves_no_partial_file_and_keeps_the_old_one() {
-    let d = tmpdir("partial");
-    let inp = d.join("in.pcap");
-    write_pcap(&inp, &[1_000, 2_000, 3_000, 4_000], None);
+    let (d, inp) = dir_with_input("partial", &[1_000, 2_000, 3_000, 4_000]);
     // Cut the last record short: the run fails at the end of the input.
     let full = std::fs::read(&inp).unwrap();
     std::fs::write(&inp, &full[..full.len() - 100]).unwrap();
@@ -142,9 +146,7 @@ fn a_failed_run_leaves_no_partial_file_and_keeps_the_old_one() {
 
 #[test]
 fn unwritable_outputs_are_found_before_the_run() {
-    let d = tmpdir("unwritable");
-    let inp = d.join("in.pcap");
-    write_pcap(&inp, &[1_000, 2_000], None);
+    let (d, inp) = dir_with_input("unwritable", &[1_000, 2_000]);
     let out = d.join("out.pcap");
     let bad = d.join("no-such-dir").join("s.json");
     let o = run(&[
@@ -244,9 +246,7 @@ fn a_closed_stdout_ends_quietly() {
 
 #[test]
 fn memory_hungry_settings_are_refused_by_check_and_run_alike() {
-    let d = tmpdir("mem");
-    let inp = d.join("in.pcap");
-    write_pcap(&inp, &[1_000, 2_000], None);
+    let (d, inp) = dir_with_input("mem", &[1_000, 2_000]);
     let out = d.join("out.pcap");
     for (flag, key) in [
         ("--flow-table-capacity", "`flow_table_capacity` = 268435456"),
@@ -295,9 +295,7 @@ fn memory_hungry_settings_are_refused_by_check_and_run_alike() {
 
 #[test]
 fn check_refuses_what_the_run_refuses() {
-    let d = tmpdir("check");
-    let inp = d.join("in.pcap");
-    write_pcap(&inp, &[1_000], None);
+    let (d, inp) = dir_with_input("check", &[1_000]);
     let out = d.join("out.pcap");
     for (text, needle) in [
         ("[live]\nrx_burst = 0\n", "rx_burst"),
@@ -317,9 +315,7 @@ fn check_refuses_what_the_run_refuses() {
 
 #[test]
 fn errors_name_the_problem_once() {
-    let d = tmpdir("errors");
-    let inp = d.join("in.pcap");
-    write_pcap(&inp, &[1_000], None);
+    let (d, inp) = dir_with_input("errors", &[1_000]);
     let out = s(&d.join("out.pcap")).to_owned();
     expect(
         &run(&["--input", "pcap:", "--output", &out]),
