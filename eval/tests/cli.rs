@@ -31,60 +31,40 @@ fn one_line_error(o: &Output, code: i32, needles: &[&str]) {
 fn sizes_that_do_not_fit_are_usage_errors() {
     let pcap = std::env::temp_dir().join(format!("eval-cli-{}.pcap", std::process::id()));
     let pcap = pcap.to_str().unwrap();
-    one_line_error(
-        &eval(&[
-            "trace",
-            "campus",
-            "--pcap",
-            pcap,
-            "--segments",
-            "4294967295",
-        ]),
-        2,
-        &["--segments", "4294967295", "bytes"],
-    );
-    one_line_error(
-        &eval(&[
-            "trace",
-            "motivation",
-            "--pcap",
-            pcap,
-            "--clients",
-            "4294967295",
-        ]),
-        2,
-        &["--clients x --packets", "bytes"],
-    );
-    one_line_error(
-        &eval(&[
-            "trace",
-            "campus",
-            "--pcap",
-            pcap,
-            "--duration-ms",
-            "18446744073709551615",
-        ]),
-        2,
-        &["--duration-ms"],
-    );
-    one_line_error(
-        &eval(&["trace", "campus", "--pcap", pcap, "--segments", "0"]),
-        2,
-        &["--segments 0"],
-    );
-    one_line_error(
-        &eval(&[
-            "one-run",
-            "e2",
-            "--clients",
-            "4294967295",
-            "--packets",
-            "4294967295",
-        ]),
-        2,
-        &["--clients x --packets", "bytes"],
-    );
-    one_line_error(&eval(&["e1", "--reps", "0"]), 2, &["--reps 0"]);
+    let huge = "4294967295";
+    let cases: [(Vec<&str>, &[&str]); 6] = [
+        (
+            vec!["trace", "campus", "--pcap", pcap, "--segments", huge],
+            &["--segments", huge, "bytes"],
+        ),
+        (
+            vec!["trace", "motivation", "--pcap", pcap, "--clients", huge],
+            &["--clients x --packets", "bytes"],
+        ),
+        (
+            vec![
+                "trace",
+                "campus",
+                "--pcap",
+                pcap,
+                "--duration-ms",
+                "18446744073709551615",
+            ],
+            &["--duration-ms"],
+        ),
+        (
+            vec!["trace", "campus", "--pcap", pcap, "--segments", "0"],
+            &["--segments 0"],
+        ),
+        (
+            vec!["one-run", "e2", "--clients", huge, "--packets", huge],
+            &["--clients x --packets", "bytes"],
+        ),
+        (vec!["e1", "--reps", "0"], &["--reps 0"]),
+    ];
+    for (args, names) in cases {
+        one_line_error(&eval(&args), 2, names);
+    }
     assert!(!Path::new(pcap).exists(), "a refused run wrote {pcap}");
     one_line_error(
         &eval(&[
