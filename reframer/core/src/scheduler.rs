@@ -261,7 +261,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.release_due(now);
         self.handle(pkt, parsed, hash, now);
         self.release_expired(now);
-        self.flush_hold_run();
+        self.flush_holds();
     }
 
     /// Same as calling [`Self::push`] for each packet, with the flow-table lines of a whole
@@ -295,26 +295,26 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
         self.batch = batch;
         self.release_expired(now);
-        self.flush_hold_run();
+        self.flush_holds();
     }
 
     /// Releases every window whose deadline is `<= now` and ages a few idle flows.
     pub fn poll(&mut self, now: u64) {
         self.release_expired(now);
         self.age_paced(now);
-        self.flush_hold_run();
+        self.flush_holds();
     }
 
     /// Releases everything buffered now (an operator's flush).
     pub fn flush(&mut self, now: u64) {
         self.release_all(now, FlushReason::Explicit);
-        self.flush_hold_run();
+        self.flush_holds();
     }
 
     /// Releases everything buffered, counted as shutdown.
     pub fn shutdown(&mut self, now: u64) {
         self.release_all(now, FlushReason::Shutdown);
-        self.flush_hold_run();
+        self.flush_holds();
     }
 
     #[inline]
@@ -577,17 +577,8 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             self.note_burst(true, tag, count);
             return;
         }
-        if !self.cfg.tcp_ack_coalescing {
-            let mut sent = 0;
-            for _ in 0..count {
-                let (pkt, next, enq) = self.slab.take(idx);
-                self.record_hold(now.saturating_sub(enq));
-                sent += u32::from(self.emit(pkt, id));
-                idx = next;
-            }
-            self.note_burst(true, tag, sent);
-            return;
-        }
+        // Otherwise (ACK coalescing, or a TX queue near its bound) the burst is gathered,
+        // coalesced if asked, and emitted packet by packet (each may meet a full queue).
         let mut burst = std::mem::take(&mut self.burst);
         for _ in 0..count {
             let (pkt, next, enq) = self.slab.take(idx);
@@ -595,15 +586,17 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             burst.push(pkt);
             idx = next;
         }
-        let discarded = &mut self.discarded;
-        let o = self.coalescer.run(
-            &mut burst,
-            self.cfg.tcp_reorder,
-            self.cfg.snapped_frames,
-            |p| discarded.push_back(p),
-        );
-        self.stats.acks_coalesced += o.removed;
-        self.stats.bursts_reordered += u64::from(o.reordered);
+        if self.cfg.tcp_ack_coalescing {
+            let discarded = &mut self.discarded;
+            let o = self.coalescer.run(
+                &mut burst,
+                self.cfg.tcp_reorder,
+                self.cfg.snapped_frames,
+                |p| discarded.push_back(p),
+            );
+            self.stats.acks_coalesced += o.removed;
+            self.stats.bursts_reordered += u64::from(o.reordered);
+        }
         let mut sent = 0;
         for pkt in burst.drain(..) {
             sent += u32::from(self.emit(pkt, id));
@@ -618,7 +611,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     }
 
     #[inline]
-    fn flush_hold_run(&mut self) {
+    fn flush_holds(&mut self) {
         self.holds.flush(&mut self.stats);
     }
 
