@@ -5,13 +5,16 @@ use crate::flow_table::NIL;
 
 struct Entry<P> {
     pkt: Option<P>,
+    /// The next packet of the same window, or of the free list when `pkt` is `None`.
     next: u32,
     enq_ns: u64,
 }
 
+/// The free list runs through the entries' own `next` fields (the line an insert or a take
+/// touches anyway), so it costs no second array and no capacity checks.
 pub(crate) struct PacketSlab<P> {
     entries: Vec<Entry<P>>,
-    free: Vec<u32>,
+    free: u32,
     cap: usize,
     used: usize,
 }
@@ -21,15 +24,15 @@ impl<P> PacketSlab<P> {
         let cap = cap as usize;
         Self {
             entries: Vec::with_capacity(cap),
-            free: Vec::with_capacity(cap),
+            free: NIL,
             cap,
             used: 0,
         }
     }
 
-    /// Bytes [`Self::new`] reserves for `cap` packets (the entries and the free list).
+    /// Bytes [`Self::new`] reserves for `cap` packets.
     pub(crate) fn bytes_for(cap: u32) -> u64 {
-        u64::from(cap) * (size_of::<Entry<P>>() + size_of::<u32>()) as u64
+        u64::from(cap) * size_of::<Entry<P>>() as u64
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -44,17 +47,25 @@ impl<P> PacketSlab<P> {
     #[inline]
     pub(crate) fn insert(&mut self, pkt: P, enq_ns: u64) -> u32 {
         self.used += 1;
-        let e = Entry {
-            pkt: Some(pkt),
-            next: NIL,
-            enq_ns,
-        };
-        if let Some(i) = self.free.pop() {
-            self.entries[i as usize] = e;
-            i
-        } else {
-            self.entries.push(e);
-            (self.entries.len() - 1) as u32
+        let i = self.free;
+        match self.entries.get_mut(i as usize) {
+            Some(e) => {
+                self.free = e.next;
+                *e = Entry {
+                    pkt: Some(pkt),
+                    next: NIL,
+                    enq_ns,
+                };
+                i
+            }
+            None => {
+                self.entries.push(Entry {
+                    pkt: Some(pkt),
+                    next: NIL,
+                    enq_ns,
+                });
+                (self.entries.len() - 1) as u32
+            }
         }
     }
 
@@ -71,8 +82,9 @@ impl<P> PacketSlab<P> {
             .pkt
             .take()
             .expect("slab index of a queued packet is occupied");
-        self.free.push(i);
+        let next = std::mem::replace(&mut e.next, self.free);
+        self.free = i;
         self.used -= 1;
-        (pkt, e.next, e.enq_ns)
+        (pkt, next, e.enq_ns)
     }
 }

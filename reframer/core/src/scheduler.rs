@@ -14,7 +14,7 @@ use crate::flow_table::{FlowTable, Lookup};
 use crate::packet_slab::PacketSlab;
 use crate::stats::{BypassReason, DropReason, FlushReason, HoldBuffer, Stats};
 use crate::window_ring::{Window, WindowRing};
-use crate::wire::{self, FlowKey, Parsed};
+use crate::wire::{self, FlowInfo, FlowKey, Parsed};
 
 /// Most slots the idle-flow sweep examines in one call.
 const AGE_BUDGET: usize = 64;
@@ -26,8 +26,13 @@ const ROUND_INDEX_LIMIT: u64 = 1 << 24;
 const PRIO_MAX: u64 = (1 << 40) - 1;
 /// Burst-list entries reserved up front (it grows with the TX queue if needed).
 const BURSTS_RESERVED: usize = 1024;
-/// Batch size for lookups with prefetch.
+/// Packets classified before their flow-table lines are used (one RX burst).
 const PREFETCH_BATCH: usize = 32;
+/// Flow-table lines in flight at once: the first ones are prefetched while the batch is
+/// classified, each later one as the packet this many places before it is handled. All 32
+/// at once overflow the core's miss buffers (the prefetch instruction itself then stalls,
+/// seen at 1M flows); a rolling window keeps the memory system busy while packets are handled.
+const LOOKAHEAD: usize = 12;
 
 /// One released burst: consecutive packets of one flow in the TX queue (a window's packets,
 /// or one passed-through packet). A downstream NF can do its per-flow work once per burst.
@@ -264,8 +269,8 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.flush_holds();
     }
 
-    /// Same as calling [`Self::push`] for each packet, with the flow-table lines of a whole
-    /// batch prefetched before any is used (the table is the cache-miss hot spot).
+    /// Same as calling [`Self::push`] for each packet, with the flow-table lines prefetched
+    /// a dozen packets ahead of their use (the table is the cache-miss hot spot).
     pub fn push_batch(&mut self, pkts: impl IntoIterator<Item = P>, now: u64) {
         // Ageing first, as `push` does, so a batch and the same packets pushed one by one
         // see the same table and release the same packets in the same order.
@@ -273,10 +278,14 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         let mut it = pkts.into_iter();
         let mut batch = std::mem::take(&mut self.batch);
         loop {
-            batch.extend(it.by_ref().take(PREFETCH_BATCH).map(|p| {
+            let mut hashes = [0u64; PREFETCH_BATCH];
+            batch.extend(it.by_ref().take(PREFETCH_BATCH).enumerate().map(|(i, p)| {
                 let parsed = self.classify(p.as_ref());
                 let hash = flow_hash(&parsed);
-                self.table.prefetch(hash);
+                hashes[i] = hash;
+                if i < LOOKAHEAD {
+                    self.table.prefetch(hash);
+                }
                 (p, parsed, hash)
             }));
             if batch.is_empty() {
@@ -286,7 +295,11 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             // batch. Without one (`delay` 0), each packet's window is due at once.
             self.release_due(now);
             let zero_delay = self.cfg.delay_ns == 0;
-            for (p, parsed, hash) in batch.drain(..) {
+            let n = batch.len();
+            for (j, (p, parsed, hash)) in batch.drain(..).enumerate() {
+                if j + LOOKAHEAD < n {
+                    self.table.prefetch(hashes[j + LOOKAHEAD]);
+                }
                 if zero_delay {
                     self.release_due(now);
                 }
@@ -335,69 +348,122 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     }
 
     /// One classified packet; the caller released what was due at `now` first.
+    #[inline]
     fn handle(&mut self, pkt: P, parsed: Parsed, hash: u64, now: u64) {
         self.stats.packets_in += 1;
-        match parsed {
+        let info = match parsed {
+            Parsed::Flow(info) => info,
             Parsed::Bypass { reason, key } => {
-                if let Some(key) = key {
-                    self.stats.locality_in.observe(flow_id(hash));
-                    self.release_flow_of(&key, hash, now);
-                    self.bypass(pkt, reason, Some(hash));
-                } else {
-                    self.stats.locality_in.observe_unkeyed();
-                    self.bypass(pkt, reason, None);
-                }
+                return self.handle_bypass(pkt, reason, key, hash, now)
             }
-            Parsed::Flow(info) => {
-                self.stats.locality_in.observe(flow_id(hash));
-                let mut lookup = self.table.lookup_or_insert(&info.key, hash);
-                if matches!(lookup, Lookup::Full) {
-                    self.age(now, AGE_BUDGET_FULL);
-                    lookup = self.table.lookup_or_insert(&info.key, hash);
-                }
-                let slot = match lookup {
-                    Lookup::Found(i) => i,
-                    Lookup::Inserted(i) => {
-                        self.stats.flows_created += 1;
-                        let s = self.table.slots.at_mut(i as usize);
-                        s.last_seen = coarse(now);
-                        s.first_seen = coarse(now);
-                        if self.cfg.first_packet_bypass {
-                            s.sent = 1;
-                            self.bypass(pkt, BypassReason::FirstPacket, Some(hash));
-                            return;
-                        }
-                        i
-                    }
-                    Lookup::Full => {
-                        // Not in the table, so nothing of this flow is queued.
-                        self.bypass(pkt, BypassReason::TableFull, Some(hash));
-                        return;
-                    }
-                };
-                let s = self.table.slots.at_mut(slot as usize);
+        };
+        self.stats.locality_in.observe(flow_id(hash));
+        let slot = match self.table.lookup_or_insert(&info.key, hash) {
+            Lookup::Found(i) => i,
+            lookup => match self.new_flow(lookup, &info.key, hash, pkt, now) {
+                Some((i, p)) => return self.enqueue_new_flow(i, p, &info, now),
+                None => return,
+            },
+        };
+        self.enqueue_known(slot, pkt, &info, now);
+    }
+
+    /// A flow already in the table: the common case, one touch of its slot.
+    #[inline(always)]
+    fn enqueue_known(&mut self, slot: u32, pkt: P, info: &FlowInfo, now: u64) {
+        let s = self.table.slots.at_mut(slot as usize);
+        s.last_seen = coarse(now);
+        s.sent = s.sent.saturating_add(1);
+        let (ring_pos, sent, tag, first_seen) = (s.ring_pos, s.sent, s.tag, s.first_seen);
+        if self.cfg.bypass_syn && info.is_syn() {
+            self.release_slot_if_open(slot, now);
+            self.bypass(pkt, BypassReason::Syn, Some(u64::from(tag)));
+            return;
+        }
+        self.enqueue(slot, ring_pos, sent, tag, first_seen, pkt, now);
+    }
+
+    /// A flow just inserted, or not yet in the table (full): makes room by ageing, then
+    /// bypasses the packet when the flow still has no entry or `first_packet_bypass` says so.
+    /// Returns the slot and the packet when it is to be buffered.
+    #[cold]
+    fn new_flow(
+        &mut self,
+        mut lookup: Lookup,
+        key: &FlowKey,
+        hash: u64,
+        pkt: P,
+        now: u64,
+    ) -> Option<(u32, P)> {
+        if matches!(lookup, Lookup::Full) {
+            self.age(now, AGE_BUDGET_FULL);
+            lookup = self.table.lookup_or_insert(key, hash);
+        }
+        match lookup {
+            Lookup::Found(i) => Some((i, pkt)),
+            Lookup::Inserted(i) => {
+                self.stats.flows_created += 1;
+                let s = self.table.slots.at_mut(i as usize);
                 s.last_seen = coarse(now);
-                s.sent = s.sent.saturating_add(1);
-                if self.cfg.bypass_syn && info.is_syn() {
-                    self.release_slot_if_open(slot, now);
-                    self.bypass(pkt, BypassReason::Syn, Some(hash));
-                    return;
+                s.first_seen = coarse(now);
+                if self.cfg.first_packet_bypass {
+                    s.sent = 1;
+                    self.bypass(pkt, BypassReason::FirstPacket, Some(hash));
+                    return None;
                 }
-                self.enqueue(slot, pkt, now);
+                Some((i, pkt))
+            }
+            Lookup::Full => {
+                // Not in the table, so nothing of this flow is queued.
+                self.bypass(pkt, BypassReason::TableFull, Some(hash));
+                None
             }
         }
     }
 
-    fn enqueue(&mut self, slot: u32, pkt: P, now: u64) {
-        while self.slab.is_full() {
-            let Some(front) = self.ring.front() else {
-                break;
-            };
-            self.release_now(front, FlushReason::Memory, now);
+    #[cold]
+    fn enqueue_new_flow(&mut self, slot: u32, pkt: P, info: &FlowInfo, now: u64) {
+        self.enqueue_known(slot, pkt, info, now);
+    }
+
+    #[cold]
+    fn handle_bypass(
+        &mut self,
+        pkt: P,
+        reason: BypassReason,
+        key: Option<FlowKey>,
+        hash: u64,
+        now: u64,
+    ) {
+        if let Some(key) = key {
+            self.stats.locality_in.observe(flow_id(hash));
+            self.release_flow_of(&key, hash, now);
+            self.bypass(pkt, reason, Some(hash));
+        } else {
+            self.stats.locality_in.observe_unkeyed();
+            self.bypass(pkt, reason, None);
+        }
+    }
+
+    /// Buffers a packet of the flow in `slot` (its current `ring_pos`, `sent`, `tag` and
+    /// `first_seen` passed in, so the slot is not read again).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn enqueue(
+        &mut self,
+        slot: u32,
+        ring_pos: u32,
+        sent: u32,
+        tag: u32,
+        first_seen: u32,
+        pkt: P,
+        now: u64,
+    ) {
+        if self.slab.is_full() {
+            self.make_slab_room(now);
         }
         let idx = self.slab.insert(pkt, now);
-        let s = self.table.slots.at(slot as usize);
-        let (ring_pos, sent) = (s.ring_pos, s.sent);
+        // The slab's room may have come from this flow's own window: look again.
         if self.ring.is_open(ring_pos, slot) {
             let w = self.ring.get_mut(ring_pos);
             let tail = w.tail;
@@ -417,8 +483,8 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 tail: idx,
                 count: 1,
                 sent,
-                tag: s.tag,
-                first_seen: s.first_seen,
+                tag,
+                first_seen,
             };
             let pos = self.ring.push(w, &mut self.table);
             self.table.slots.at_mut(slot as usize).ring_pos = pos;
@@ -430,6 +496,17 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                     }
                 }
             }
+        }
+    }
+
+    /// Releases the oldest windows until the slab has room (`max_buffered_packets`).
+    #[cold]
+    fn make_slab_room(&mut self, now: u64) {
+        while self.slab.is_full() {
+            let Some(front) = self.ring.front() else {
+                break;
+            };
+            self.release_now(front, FlushReason::Memory, now);
         }
     }
 
@@ -486,11 +563,44 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.emit_round(now);
     }
 
+    /// Releases every due window as one round. The common release, so it skips the round
+    /// list: windows are closed in one pass over the ring, sorted by key, and emitted straight
+    /// from their ring entries (positions are the key's index part, relative to the head).
     fn release_expired(&mut self, now: u64) {
-        self.collect_expired(now);
-        if !self.round.is_empty() {
-            self.emit_round(now);
+        let Some(opened_by) = now.checked_sub(self.cfg.delay_ns) else {
+            return;
+        };
+        if !self.round.is_empty() || self.ring.span() as u64 >= ROUND_INDEX_LIMIT {
+            self.collect_expired(now);
+            if !self.round.is_empty() {
+                self.emit_round(now);
+            }
+            return;
         }
+        let Some(base) = self.ring.front() else {
+            return;
+        };
+        let priority = self.cfg.priority;
+        let mut order = std::mem::take(&mut self.order);
+        let n = self.ring.close_due(opened_by, |pos, w| {
+            let prio = window_priority(priority, w, now);
+            order.push(prio << 24 | u64::from(pos.wrapping_sub(base)));
+        });
+        if n > 0 {
+            self.buffered_flows -= n;
+            self.stats.flushes.add(FlushReason::Deadline, n as u64);
+            self.stats.bursts += n as u64;
+            if !order.is_sorted() {
+                order.sort_unstable();
+            }
+            for &k in &order {
+                let pos = base.wrapping_add((k & (ROUND_INDEX_LIMIT - 1)) as u32);
+                self.emit_window(pos, now);
+            }
+            order.clear();
+            self.stats.rounds += 1;
+        }
+        self.order = order;
     }
 
     fn release_all(&mut self, now: u64, reason: FlushReason) {
@@ -512,14 +622,9 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     }
 
     /// Closes a window and adds it to the current round.
+    #[inline]
     fn collect(&mut self, pos: u32, reason: FlushReason, now: u64) {
-        let w = self.ring.get(pos);
-        // Ascending keys, as SFMaker's multiset; all fit in 40 bits.
-        let prio: u64 = match self.cfg.priority {
-            Priority::Sent => u64::from(u32::MAX - w.sent),
-            Priority::Delay => (now.saturating_sub(w.open_ns) / 1_000).min(PRIO_MAX),
-            Priority::First => u64::from(coarse(now).wrapping_sub(w.first_seen)),
-        };
+        let prio = window_priority(self.cfg.priority, self.ring.get(pos), now);
         self.ring.close(pos);
         self.buffered_flows -= 1;
         let idx = self.round.len() as u64;
@@ -535,32 +640,40 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
 
     /// Orders the round's bursts and moves their packets to the TX queue.
     fn emit_round(&mut self, now: u64) {
-        let order = std::mem::take(&mut self.order);
-        if self.round.len() as u64 <= ROUND_INDEX_LIMIT && !order.is_sorted() {
-            let mut order = order;
+        let mut order = std::mem::take(&mut self.order);
+        let round = std::mem::take(&mut self.round);
+        if round.len() as u64 <= ROUND_INDEX_LIMIT && !order.is_sorted() {
             order.sort_unstable();
             for &k in &order {
-                self.emit_burst(self.round[(k & (ROUND_INDEX_LIMIT - 1)) as usize], now);
+                self.emit_burst(round[(k & (ROUND_INDEX_LIMIT - 1)) as usize], now);
             }
-            self.order = order;
         } else {
-            for i in 0..self.round.len() {
-                self.emit_burst(self.round[i], now);
+            for &item in &round {
+                self.emit_burst(item, now);
             }
-            self.order = order;
         }
+        self.order = order;
         self.order.clear();
+        self.round = round;
         self.round.clear();
         self.stats.rounds += 1;
     }
 
+    /// Counts one burst of the round and emits it.
+    #[inline]
     fn emit_burst(&mut self, item: RoundItem, now: u64) {
-        let w = self.ring.get(item.pos);
-        let (head, count, tag) = (w.head, w.count, w.tag);
         self.stats.flushes.add(item.reason, 1);
         self.stats.bursts += 1;
-        let id = Some(u64::from(tag));
-        let mut idx = head;
+        self.emit_window(item.pos, now);
+    }
+
+    /// Moves one closed window's packets to the TX queue (its flush counters are the
+    /// caller's). Inlined into the round loops: a burst is most often one or two packets,
+    /// so call and bookkeeping overheads dominate.
+    #[inline(always)]
+    fn emit_window(&mut self, pos: u32, now: u64) {
+        let w = self.ring.get(pos);
+        let (head, count, tag) = (w.head, w.count, w.tag);
         if !self.cfg.tcp_ack_coalescing && self.out.len() + count as usize <= self.max_out {
             // The common case: the whole burst fits the TX queue, so its accounting is one
             // step (one SLF run, one counter update), not one per packet.
@@ -568,17 +681,30 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 .locality_out
                 .observe_run(u64::from(tag), u64::from(count));
             self.stats.packets_out += u64::from(count);
+            let mut idx = head;
             for _ in 0..count {
                 let (pkt, next, enq) = self.slab.take(idx);
-                self.record_hold(now.saturating_sub(enq));
+                self.holds.record(now.saturating_sub(enq), &mut self.stats);
                 self.out.push_back(pkt);
                 idx = next;
             }
-            self.note_burst(true, tag, count);
+            self.bursts.push_back(BurstHint {
+                hash: tag,
+                len: count,
+                keyed: true,
+            });
             return;
         }
-        // Otherwise (ACK coalescing, or a TX queue near its bound) the burst is gathered,
-        // coalesced if asked, and emitted packet by packet (each may meet a full queue).
+        self.emit_burst_slow(head, count, tag, now);
+    }
+
+    /// [`Self::emit_window`] with ACK coalescing, or with a TX queue near its bound: the burst
+    /// is gathered, coalesced if asked, and emitted packet by packet (each may meet a full
+    /// queue).
+    #[cold]
+    fn emit_burst_slow(&mut self, head: u32, count: u32, tag: u32, now: u64) {
+        let id = Some(u64::from(tag));
+        let mut idx = head;
         let mut burst = std::mem::take(&mut self.burst);
         for _ in 0..count {
             let (pkt, next, enq) = self.slab.take(idx);
@@ -633,6 +759,17 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             .table
             .age(coarse(now), self.timeout_coarse, budget, &mut self.ring);
         self.stats.flows_aged += removed;
+    }
+}
+
+/// A closing window's sort key within its round: ascending, as SFMaker's multiset; at most
+/// 40 bits.
+#[inline]
+fn window_priority(priority: Priority, w: &Window, now: u64) -> u64 {
+    match priority {
+        Priority::Sent => u64::from(u32::MAX - w.sent),
+        Priority::Delay => (now.saturating_sub(w.open_ns) / 1_000).min(PRIO_MAX),
+        Priority::First => u64::from(coarse(now).wrapping_sub(w.first_seen)),
     }
 }
 

@@ -315,13 +315,31 @@ const HOLD_SLOTS: usize = 32;
 /// around `delay`, so a handful of buckets take almost every packet). Recording the bucket's
 /// lowest value leaves the histogram exactly as recording each value would; the maximum is
 /// kept exact on the side. Flushed before any caller can read the stats.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct HoldBuffer {
     value: [u64; HOLD_SLOTS],
     count: [u64; HOLD_SLOTS],
     /// Bit i set: entry i holds a count.
     used: u32,
     max: u64,
+    /// The last hold recorded and its entry: packets released together often share their
+    /// enqueue time (one RX batch), so most records are a compare and an increment.
+    /// `u64::MAX` (never a hold) when no entry is current.
+    last_ns: u64,
+    last_i: usize,
+}
+
+impl Default for HoldBuffer {
+    fn default() -> Self {
+        Self {
+            value: [0; HOLD_SLOTS],
+            count: [0; HOLD_SLOTS],
+            used: 0,
+            max: 0,
+            last_ns: u64::MAX,
+            last_i: 0,
+        }
+    }
 }
 
 /// The lowest value of `ns`'s bucket in a histogram of lowest 1 and 3 significant digits
@@ -338,12 +356,18 @@ impl HoldBuffer {
     /// One packet held `ns`.
     #[inline]
     pub(crate) fn record(&mut self, ns: u64, stats: &mut Stats) {
+        if ns == self.last_ns {
+            self.count[self.last_i % HOLD_SLOTS] += 1;
+            return;
+        }
         self.max = self.max.max(ns);
         let (low, sub) = hold_bucket(ns);
         // Fibonacci hashing: callers' clocks tick in steps, and holds that are multiples of
         // one step must not share a few entries.
         let i = (sub.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize;
         let bit = 1u32 << i;
+        self.last_ns = ns;
+        self.last_i = i;
         if self.used & bit != 0 {
             if self.value[i] == low {
                 self.count[i] += 1;
@@ -370,6 +394,7 @@ impl HoldBuffer {
             m &= m - 1;
         }
         self.used = 0;
+        self.last_ns = u64::MAX;
         stats.hold_max_ns = stats.hold_max_ns.max(self.max);
     }
 }

@@ -106,19 +106,25 @@ impl WindowRing {
 
     /// Appends a window; when the part in use is full, compacts it (at most half live) or
     /// doubles it first. Returns its position.
+    #[inline]
     pub(crate) fn push(&mut self, w: Window, table: &mut FlowTable) -> u32 {
         if self.len() == self.mask + 1 {
-            if self.live * 2 > self.mask + 1 && self.mask + 1 < self.buf.len() {
-                self.grow();
-            } else {
-                self.compact(table);
-            }
+            self.make_room(table);
         }
         let pos = self.tail;
         *self.get_mut(pos) = w;
         self.tail = self.tail.wrapping_add(1);
         self.live += 1;
         pos
+    }
+
+    #[cold]
+    fn make_room(&mut self, table: &mut FlowTable) {
+        if self.live * 2 > self.mask + 1 && self.mask + 1 < self.buf.len() {
+            self.grow();
+        } else {
+            self.compact(table);
+        }
     }
 
     /// Doubles the part in use. Positions stay as they are (flows keep theirs); each entry of
@@ -136,6 +142,37 @@ impl WindowRing {
             p = p.wrapping_add(1);
         }
         self.mask = new;
+    }
+
+    /// Closes every live window opened at or before `opened_by` (every due one: ring order
+    /// is deadline order), calling `f(pos, window)` for each in ring order, and returns how
+    /// many. One pass and one move of the head, where closing them one by one would look at
+    /// the head once per window. Their fields stay readable until the next `push`.
+    #[inline]
+    pub(crate) fn close_due(&mut self, opened_by: u64, mut f: impl FnMut(u32, &Window)) -> usize {
+        let mut p = self.head;
+        let mut n = 0;
+        while p != self.tail {
+            let w = self.get(p);
+            if w.slot != NIL {
+                if w.open_ns > opened_by {
+                    break;
+                }
+                f(p, w);
+                n += 1;
+            }
+            p = p.wrapping_add(1);
+        }
+        // `p` is the tail or a live window: the front stays live. Windows behind the head are
+        // not open whatever their `slot` says (see `is_open`).
+        self.head = p;
+        self.live -= n;
+        n
+    }
+
+    /// Windows in the ring (live and dead), an upper bound on one round's size.
+    pub(crate) fn span(&self) -> usize {
+        self.len()
     }
 
     /// Closes the window at `pos`. Its fields stay readable until the next `push` (the

@@ -2,7 +2,6 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::OnceLock;
 
 /// Source/destination address, ports and protocol. 40 bytes, compared as plain bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -18,18 +17,14 @@ pub struct FlowKey {
 }
 
 /// Fixed seeds: the hash (and so the flow-to-core steering and the table layout) is the
-/// same on every run, which keeps the offline mode deterministic.
-fn hasher() -> &'static ahash::RandomState {
-    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
-    STATE.get_or_init(|| {
-        ahash::RandomState::with_seeds(
-            0x243F_6A88_85A3_08D3,
-            0x1319_8A2E_0370_7344,
-            0xA409_3822_299F_31D0,
-            0x082E_FA98_EC4E_6C89,
-        )
-    })
-}
+/// same on every run, which keeps the offline mode deterministic. A plain static (the
+/// constructor is `const`), so hashing pays no lazy-initialisation check.
+static HASHER: ahash::RandomState = ahash::RandomState::with_seeds(
+    0x243F_6A88_85A3_08D3,
+    0x1319_8A2E_0370_7344,
+    0xA409_3822_299F_31D0,
+    0x082E_FA98_EC4E_6C89,
+);
 
 impl FlowKey {
     pub(crate) const ZERO: Self = Self {
@@ -105,7 +100,7 @@ impl FlowKey {
     /// 64-bit ahash of the tuple with fixed seeds.
     #[inline]
     pub fn hash64(&self) -> u64 {
-        let mut h = hasher().build_hasher();
+        let mut h = HASHER.build_hasher();
         h.write(&self.src);
         h.write(&self.dst);
         h.write_u64(
