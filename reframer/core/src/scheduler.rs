@@ -278,11 +278,9 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         let mut it = pkts.into_iter();
         let mut batch = std::mem::take(&mut self.batch);
         loop {
-            let mut hashes = [0u64; PREFETCH_BATCH];
             batch.extend(it.by_ref().take(PREFETCH_BATCH).enumerate().map(|(i, p)| {
                 let parsed = self.classify(p.as_ref());
                 let hash = flow_hash(&parsed);
-                hashes[i] = hash;
                 if i < LOOKAHEAD {
                     self.table.prefetch(hash);
                 }
@@ -295,10 +293,10 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             // batch. Without one (`delay` 0), each packet's window is due at once.
             self.release_due(now);
             let zero_delay = self.cfg.delay_ns == 0;
-            let n = batch.len();
-            for (j, (p, parsed, hash)) in batch.drain(..).enumerate() {
-                if j + LOOKAHEAD < n {
-                    self.table.prefetch(hashes[j + LOOKAHEAD]);
+            let mut pending = batch.drain(..);
+            while let Some((p, parsed, hash)) = pending.next() {
+                if let Some(ahead) = pending.as_slice().get(LOOKAHEAD - 1) {
+                    self.table.prefetch(ahead.2);
                 }
                 if zero_delay {
                     self.release_due(now);
