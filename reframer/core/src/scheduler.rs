@@ -565,9 +565,6 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// list: windows are closed in one pass over the ring, sorted by key, and emitted straight
     /// from their ring entries (positions are the key's index part, relative to the head).
     fn release_expired(&mut self, now: u64) {
-        let Some(opened_by) = now.checked_sub(self.cfg.delay_ns) else {
-            return;
-        };
         if !self.round.is_empty() || self.ring.span() as u64 >= ROUND_INDEX_LIMIT {
             self.collect_expired(now);
             if !self.round.is_empty() {
@@ -580,7 +577,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         };
         let priority = self.cfg.priority;
         let mut order = std::mem::take(&mut self.order);
-        let n = self.ring.close_due(opened_by, |pos, w| {
+        let n = self.ring.close_due(self.cfg.delay_ns, now, |pos, w| {
             let prio = window_priority(priority, w, now);
             order.push(prio << 24 | u64::from(pos.wrapping_sub(base)));
         });

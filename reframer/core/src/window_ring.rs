@@ -144,18 +144,23 @@ impl WindowRing {
         self.mask = new;
     }
 
-    /// Closes every live window opened at or before `opened_by` (every due one: ring order
-    /// is deadline order), calling `f(pos, window)` for each in ring order, and returns how
+    /// Closes every live window whose deadline `open_ns + delay` is `<= now` (ring order is
+    /// deadline order), calling `f(pos, window)` for each in ring order, and returns how
     /// many. One pass and one move of the head, where closing them one by one would look at
     /// the head once per window. Their fields stay readable until the next `push`.
     #[inline]
-    pub(crate) fn close_due(&mut self, opened_by: u64, mut f: impl FnMut(u32, &Window)) -> usize {
+    pub(crate) fn close_due(
+        &mut self,
+        delay: u64,
+        now: u64,
+        mut f: impl FnMut(u32, &Window),
+    ) -> usize {
         let mut p = self.head;
         let mut n = 0;
         while p != self.tail {
             let w = self.get(p);
             if w.slot != NIL {
-                if w.open_ns > opened_by {
+                if w.open_ns.saturating_add(delay) > now {
                     break;
                 }
                 f(p, w);
