@@ -34,6 +34,22 @@ fn deadline_releases_a_window_exactly_at_open_plus_delay() {
 }
 
 #[test]
+fn a_deadline_past_the_clocks_end_is_due_at_the_end() {
+    // open + delay saturates at u64::MAX, so the window is due at the last instant there is.
+    let mut s = sched(cfg());
+    let t = u64::MAX - 10;
+    s.push(udp(1, 0), t);
+    s.push(udp(1, 1), t);
+    assert_eq!(drain(&mut s), vec![0]);
+    assert_eq!(s.next_deadline(), Some(u64::MAX));
+    s.poll(u64::MAX - 1);
+    assert!(drain(&mut s).is_empty());
+    s.poll(u64::MAX);
+    assert_eq!(drain(&mut s), vec![1]);
+    assert_eq!(s.stats().flushes.get(FlushReason::Deadline), 1);
+}
+
+#[test]
 fn push_after_deadline_releases_without_poll() {
     let mut s = sched(cfg());
     s.push(udp(1, 0), 0);
