@@ -1,5 +1,10 @@
-//! Open-addressing flow table: one 64-byte slot per flow holds the key and all hot state,
-//! so a packet touches one cache line of the table (prefetched for a whole batch).
+//! Open-addressing flow table: one 32-byte slot per flow (two per cache line) holds the key
+//! and the state every packet needs, so a packet touches one line of the table (prefetched for
+//! a whole batch) and the table is half the size of one with a line per flow.
+//!
+//! An IPv4 5-tuple fits in the slot. An IPv6 one does not: its slot keeps the ports, protocol
+//! and an index into a side store of full keys, read only once the 32-bit tag matches. The
+//! first-seen time (`Priority::First` only) lives in a side array indexed like the slots.
 //!
 //! Linear probing with backward-shift deletion (no tombstones). A moved slot that has packets
 //! buffered updates its window-ring entry, so the ring never points at the wrong flow.
@@ -11,38 +16,45 @@ use crate::wire::FlowKey;
 /// No packet / no ring position.
 pub(crate) const NIL: u32 = u32::MAX;
 
-/// Per-flow state: exactly one cache line, touched once per packet.
+/// Per-flow state: half a cache line, touched once per packet.
 #[derive(Clone, Copy)]
-#[repr(C, align(64))]
+#[repr(C, align(32))]
 pub(crate) struct FlowSlot {
-    pub(crate) key: FlowKey,
     /// Low 32 bits of the key hash: home bucket and cheap pre-compare.
     pub(crate) tag: u32,
     /// Ring position of the window this flow last opened (see `WindowRing::is_open`).
     pub(crate) ring_pos: u32,
     /// Coarse time (ns >> 20, ~1 ms) of the last packet, for ageing.
     pub(crate) last_seen: u32,
-    /// Coarse time of the first packet, for `Priority::First`.
-    pub(crate) first_seen: u32,
     /// Packets pushed by this flow (saturating), for `Priority::Sent`.
     pub(crate) sent: u32,
-    pub(crate) used: bool,
-    _pad: [u8; 3],
+    /// The IPv4 addresses, or the IPv6 key's index in `FlowTable::v6_keys`.
+    addrs: u64,
+    /// Ports, protocol and family ([`FlowKey::packed`]); 0 in an empty slot.
+    rest: u64,
 }
 
-const _: () = assert!(size_of::<FlowSlot>() == 64);
+const _: () = assert!(size_of::<FlowSlot>() == 32);
 
 impl FlowSlot {
     const EMPTY: Self = Self {
-        key: FlowKey::ZERO,
         tag: 0,
         ring_pos: NIL,
         last_seen: 0,
-        first_seen: 0,
         sent: 0,
-        used: false,
-        _pad: [0; 3],
+        addrs: 0,
+        rest: 0,
     };
+
+    #[inline(always)]
+    fn used(&self) -> bool {
+        self.rest != 0
+    }
+
+    /// The family field of `rest` ([`FlowKey::packed`]) says IPv6.
+    fn is_v6(&self) -> bool {
+        self.rest >> 40 == 2
+    }
 }
 
 pub(crate) enum Lookup {
@@ -51,8 +63,37 @@ pub(crate) enum Lookup {
     Full,
 }
 
+/// A key as the probe loop compares it with slots.
+struct Probe<'k> {
+    key: &'k FlowKey,
+    tag: u32,
+    addrs: u64,
+    rest: u64,
+    v6: bool,
+}
+
+impl<'k> Probe<'k> {
+    #[inline(always)]
+    fn new(key: &'k FlowKey, hash: u64) -> Self {
+        let (addrs, rest) = key.packed();
+        Self {
+            key,
+            tag: hash as u32,
+            addrs,
+            rest,
+            v6: key.is_v6(),
+        }
+    }
+}
+
 pub(crate) struct FlowTable {
     pub(crate) slots: ZeroedTable<FlowSlot>,
+    /// Full IPv6 keys, at most `capacity` (one per flow), and the indices free among them.
+    v6_keys: Vec<FlowKey>,
+    v6_free: Vec<u32>,
+    /// Coarse first-seen time per slot, kept only for `Priority::First` (the only reader):
+    /// elsewhere it would cost a second cache miss per new flow for nothing.
+    first_seen: Option<ZeroedTable<u32>>,
     mask: usize,
     len: usize,
     capacity: usize,
@@ -67,20 +108,28 @@ impl FlowTable {
         (capacity + capacity / 3).next_power_of_two().max(16)
     }
 
-    /// Bytes [`Self::new`] allocates for `capacity`.
-    pub(crate) fn bytes_for(capacity: u32) -> u64 {
-        (Self::slots_for(capacity) * size_of::<FlowSlot>()) as u64
+    /// Bytes a table for `capacity` allocates at most (the IPv6 key store and its free list
+    /// at their bound: every flow IPv6).
+    pub(crate) fn bytes_for(capacity: u32, first_seen: bool) -> u64 {
+        let slots = Self::slots_for(capacity);
+        let per_slot = size_of::<FlowSlot>() + if first_seen { size_of::<u32>() } else { 0 };
+        let per_flow = size_of::<FlowKey>() + size_of::<u32>();
+        (slots * per_slot + capacity as usize * per_flow) as u64
     }
 
-    pub(crate) fn new(capacity: u32) -> Self {
+    /// A table for up to `capacity` flows; `first_seen` keeps each flow's first-seen time.
+    pub(crate) fn new(capacity: u32, first_seen: bool) -> Self {
         let size = Self::slots_for(capacity);
         let capacity = capacity as usize;
-        // All-zero slots are empty (`used = false`): zero pages from the OS, so a large table
-        // costs nothing until flows land in it.
+        // All-zero slots are empty: zero pages from the OS, so a large table costs nothing
+        // until flows land in it.
         let slots = ZeroedTable::new(size);
         advise_huge_pages(slots.as_ptr(), size * size_of::<FlowSlot>());
         Self {
             slots,
+            v6_keys: Vec::new(),
+            v6_free: Vec::new(),
+            first_seen: first_seen.then(|| ZeroedTable::new(size)),
             mask: size - 1,
             len: 0,
             capacity,
@@ -96,21 +145,48 @@ impl FlowTable {
         self.slots.len()
     }
 
+    /// Coarse first-seen time of the flow in `slot` (0 unless the table keeps them).
+    #[inline]
+    pub(crate) fn first_seen(&self, slot: u32) -> u32 {
+        self.first_seen.as_ref().map_or(0, |f| *f.at(slot as usize))
+    }
+
+    /// Records the first-seen time of the flow just inserted in `slot`, if the table keeps them.
+    #[inline]
+    pub(crate) fn set_first_seen(&mut self, slot: u32, coarse: u32) {
+        if let Some(f) = &mut self.first_seen {
+            *f.at_mut(slot as usize) = coarse;
+        }
+    }
+
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
         prefetch(self.slots.at(hash as usize));
     }
 
+    /// True when slot `s` holds the probed key. An IPv6 key is read from the side store only
+    /// after tag, ports and protocol match.
+    #[inline(always)]
+    fn matches(&self, s: &FlowSlot, p: &Probe<'_>) -> bool {
+        s.tag == p.tag
+            && s.rest == p.rest
+            && if p.v6 {
+                self.v6_keys[s.addrs as usize] == *p.key
+            } else {
+                s.addrs == p.addrs
+            }
+    }
+
     #[inline]
     pub(crate) fn lookup_or_insert(&mut self, key: &FlowKey, hash: u64) -> Lookup {
-        let tag = hash as u32;
-        let mut i = tag as usize & self.mask;
+        let p = Probe::new(key, hash);
+        let mut i = p.tag as usize & self.mask;
         loop {
             let s = self.slots.at(i);
-            if !s.used {
+            if !s.used() {
                 break;
             }
-            if s.tag == tag && s.key == *key {
+            if self.matches(s, &p) {
                 return Lookup::Found(i as u32);
             }
             i = (i + 1) & self.mask;
@@ -118,26 +194,44 @@ impl FlowTable {
         if self.len >= self.capacity {
             return Lookup::Full;
         }
+        let addrs = if p.v6 { self.push_v6(key) } else { p.addrs };
         *self.slots.at_mut(i) = FlowSlot {
-            key: *key,
-            tag,
-            used: true,
+            tag: p.tag,
+            addrs,
+            rest: p.rest,
             ..FlowSlot::EMPTY
         };
         self.len += 1;
         Lookup::Inserted(i as u32)
     }
 
+    /// Stores an IPv6 key and returns its index (a freed one if any).
+    #[cold]
+    fn push_v6(&mut self, key: &FlowKey) -> u64 {
+        if let Some(idx) = self.v6_free.pop() {
+            self.v6_keys[idx as usize] = *key;
+            return u64::from(idx);
+        }
+        push_bounded(&mut self.v6_keys, *key, self.capacity);
+        (self.v6_keys.len() - 1) as u64
+    }
+
+    /// Frees the IPv6 key at `idx` for the next IPv6 flow.
+    #[cold]
+    fn remove_v6(&mut self, idx: u64) {
+        push_bounded(&mut self.v6_free, idx as u32, self.capacity);
+    }
+
     /// Finds a flow without inserting it.
     pub(crate) fn find(&self, key: &FlowKey, hash: u64) -> Option<u32> {
-        let tag = hash as u32;
-        let mut i = tag as usize & self.mask;
+        let p = Probe::new(key, hash);
+        let mut i = p.tag as usize & self.mask;
         loop {
             let s = self.slots.at(i);
-            if !s.used {
+            if !s.used() {
                 return None;
             }
-            if s.tag == tag && s.key == *key {
+            if self.matches(s, &p) {
                 return Some(i as u32);
             }
             i = (i + 1) & self.mask;
@@ -146,17 +240,21 @@ impl FlowTable {
 
     /// Removes slot `i` (whose flow has no open window), shifting later chain members back.
     fn remove(&mut self, mut i: usize, ring: &mut WindowRing) {
+        let gone = *self.slots.at(i);
         let mut j = i;
         loop {
             j = (j + 1) & self.mask;
             let s = *self.slots.at(j);
-            if !s.used {
+            if !s.used() {
                 break;
             }
             let home = s.tag as usize & self.mask;
             // Move j back to i when i lies cyclically within [home, j).
             if (j.wrapping_sub(home) & self.mask) >= (j.wrapping_sub(i) & self.mask) {
                 *self.slots.at_mut(i) = s;
+                if let Some(f) = &mut self.first_seen {
+                    *f.at_mut(i) = *f.at(j);
+                }
                 if ring.is_open(s.ring_pos, j as u32) {
                     ring.get_mut(s.ring_pos).slot = i as u32;
                 }
@@ -165,6 +263,9 @@ impl FlowTable {
         }
         *self.slots.at_mut(i) = FlowSlot::EMPTY;
         self.len -= 1;
+        if gone.is_v6() {
+            self.remove_v6(gone.addrs);
+        }
     }
 
     /// Visits up to `budget` slots from the sweep hand and removes idle entries with no
@@ -182,7 +283,7 @@ impl FlowTable {
             // A later entry may shift into `i` after a removal: look at `i` again.
             loop {
                 let s = self.slots.at(i);
-                let idle = s.used
+                let idle = s.used()
                     && now_coarse.wrapping_sub(s.last_seen) > timeout
                     && !ring.is_open(s.ring_pos, i as u32);
                 if !idle {
@@ -195,4 +296,14 @@ impl FlowTable {
         }
         removed
     }
+}
+
+/// Pushes `x`, growing `v` by doubling but never past `bound` entries, so what
+/// [`FlowTable::bytes_for`] counts is what the side stores can reach.
+fn push_bounded<T>(v: &mut Vec<T>, x: T, bound: usize) {
+    if v.len() == v.capacity() {
+        let n = v.len();
+        v.reserve_exact(n.max(16).min(bound.saturating_sub(n)).max(1));
+    }
+    v.push(x);
 }

@@ -118,7 +118,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// slab, output queue, burst buffer), from their real slot and entry sizes. Callers
     /// check it against the memory they allow before building a scheduler.
     pub fn memory_bytes(cfg: &Config) -> u64 {
-        FlowTable::bytes_for(cfg.flow_table_capacity)
+        FlowTable::bytes_for(cfg.flow_table_capacity, cfg.priority == Priority::First)
             + WindowRing::bytes_for(cfg.max_buffered_packets)
             + PacketSlab::<P>::bytes_for(cfg.max_buffered_packets)
             + Self::out_capacity(cfg) as u64 * size_of::<P>() as u64
@@ -136,7 +136,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         cfg.validate()?;
         let burst_cap = cfg.max_burst as usize + 1;
         Ok(Self {
-            table: FlowTable::new(cfg.flow_table_capacity),
+            table: FlowTable::new(cfg.flow_table_capacity, cfg.priority == Priority::First),
             slab: PacketSlab::new(cfg.max_buffered_packets),
             ring: WindowRing::new(cfg.max_buffered_packets),
             out: VecDeque::with_capacity(Self::out_capacity(&cfg)),
@@ -359,9 +359,9 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                     Lookup::Found(i) => i,
                     Lookup::Inserted(i) => {
                         self.stats.flows_created += 1;
+                        self.table.set_first_seen(i, coarse(now));
                         let s = self.table.slots.at_mut(i as usize);
                         s.last_seen = coarse(now);
-                        s.first_seen = coarse(now);
                         if self.cfg.first_packet_bypass {
                             s.sent = 1;
                             self.bypass(pkt, BypassReason::FirstPacket, Some(hash));
@@ -418,7 +418,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 count: 1,
                 sent,
                 tag: s.tag,
-                first_seen: s.first_seen,
+                first_seen: self.table.first_seen(slot),
             };
             let pos = self.ring.push(w, &mut self.table);
             self.table.slots.at_mut(slot as usize).ring_pos = pos;

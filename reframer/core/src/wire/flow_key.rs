@@ -32,16 +32,6 @@ fn hasher() -> &'static ahash::RandomState {
 }
 
 impl FlowKey {
-    pub(crate) const ZERO: Self = Self {
-        src: [0; 16],
-        dst: [0; 16],
-        sport: 0,
-        dport: 0,
-        proto: 0,
-        is_v6: false,
-        _pad: [0; 2],
-    };
-
     /// An IPv4 5-tuple.
     #[inline]
     pub fn v4(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, proto: u8) -> Self {
@@ -100,6 +90,29 @@ impl FlowKey {
     /// IP protocol number.
     pub fn proto(&self) -> u8 {
         self.proto
+    }
+
+    /// True for an IPv6 tuple.
+    #[inline]
+    pub(crate) fn is_v6(&self) -> bool {
+        self.is_v6
+    }
+
+    /// The key as a flow-table slot holds it inline: `(addrs, rest)`. `rest` is the ports,
+    /// protocol and family (never 0, so 0 can mark an empty slot); `addrs` the two IPv4
+    /// addresses, 0 for IPv6 (its addresses do not fit and live beside the table).
+    #[inline]
+    pub(crate) fn packed(&self) -> (u64, u64) {
+        let rest = u64::from(self.sport)
+            | u64::from(self.dport) << 16
+            | u64::from(self.proto) << 32
+            | (1 + u64::from(self.is_v6)) << 40;
+        if self.is_v6 {
+            return (0, rest);
+        }
+        let [a, b, c, d, ..] = self.src;
+        let [e, f, g, h, ..] = self.dst;
+        (u64::from_ne_bytes([a, b, c, d, e, f, g, h]), rest)
     }
 
     /// 64-bit ahash of the tuple with fixed seeds.
