@@ -307,3 +307,178 @@ fn push_bounded<T>(v: &mut Vec<T>, x: T, bound: usize) {
     }
     v.push(x);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    fn v6(n: u8) -> FlowKey {
+        let mut src = [0x20; 16];
+        src[15] = n;
+        FlowKey::v6(src, [0xFE; 16], 4000, 443, 6)
+    }
+
+    fn v4(n: u8) -> FlowKey {
+        FlowKey::v4([10, 0, 0, n], [10, 0, 0, 200], 4000, 443, 6)
+    }
+
+    fn insert(t: &mut FlowTable, key: &FlowKey, hash: u64) -> u32 {
+        match t.lookup_or_insert(key, hash) {
+            Lookup::Inserted(i) => i,
+            _ => panic!("{key:?} should be new"),
+        }
+    }
+
+    /// What must hold after every operation: each live key is found where it is, the side
+    /// store holds exactly one entry per IPv6 flow, and no probe chain has a hole.
+    fn check(t: &FlowTable, live: &HashMap<FlowKey, u64>) {
+        assert_eq!(t.len(), live.len());
+        for (k, &h) in live {
+            let i = t.find(k, h).expect("live key found");
+            assert_eq!(t.slots.at(i as usize).tag, h as u32);
+        }
+        let v6_live = live.keys().filter(|k| k.is_v6()).count();
+        assert_eq!(t.v6_keys.len() - t.v6_free.len(), v6_live);
+        assert!(t.v6_keys.len() <= t.capacity);
+    }
+
+    #[test]
+    fn slots_are_half_a_cache_line() {
+        assert_eq!(size_of::<FlowSlot>(), 32);
+        assert_eq!(align_of::<FlowSlot>(), 32);
+    }
+
+    /// IPv6 flows sharing a home bucket form one probe chain; removing its head shifts the
+    /// rest back (first-seen times move with them) and the freed side-store entry serves the
+    /// next IPv6 flow instead of growing the store.
+    #[test]
+    fn ipv6_chain_backward_shift_and_side_store_reuse() {
+        let mut t = FlowTable::new(12, true);
+        let mut ring = WindowRing::new(16);
+        let mut live = HashMap::new();
+        // Home bucket 3 for all (tag & 15 == 3), distinct tags.
+        let hash = |n: u8| 3 + 16 * u64::from(n);
+        for n in 0..5 {
+            let i = insert(&mut t, &v6(n), hash(n));
+            assert_eq!(i, 3 + u32::from(n), "linear probing from the home bucket");
+            t.set_first_seen(i, 100 + u32::from(n));
+            live.insert(v6(n), hash(n));
+        }
+        check(&t, &live);
+        assert_eq!(t.v6_keys.len(), 5);
+
+        t.remove(3, &mut ring);
+        live.remove(&v6(0));
+        check(&t, &live);
+        for n in 1..5 {
+            let i = t.find(&v6(n), hash(n)).unwrap();
+            assert_eq!(i, 2 + u32::from(n), "shifted back by one");
+            assert_eq!(t.first_seen(i), 100 + u32::from(n));
+        }
+        assert!(!t.slots.at(7).used());
+        assert_eq!(t.find(&v6(0), hash(0)), None);
+
+        let i = insert(&mut t, &v6(9), hash(9));
+        live.insert(v6(9), hash(9));
+        assert_eq!(i, 7);
+        assert_eq!(t.v6_keys.len(), 5, "the freed entry is reused");
+        assert!(t.v6_free.is_empty());
+        check(&t, &live);
+        assert!(matches!(
+            t.lookup_or_insert(&v6(9), hash(9)),
+            Lookup::Found(7)
+        ));
+    }
+
+    /// Keys with the same 32-bit tag (and ports and protocol) but different families or
+    /// addresses stay distinct flows: the family is part of the inline compare, and IPv6
+    /// addresses are compared in full.
+    #[test]
+    fn equal_tags_across_families_stay_distinct() {
+        let mut t = FlowTable::new(12, false);
+        let mut ring = WindowRing::new(16);
+        let h = 0xABCD_0005;
+        let keys = [v4(1), v6(1), v4(2), v6(2)];
+        let mut live = HashMap::new();
+        for (n, k) in keys.iter().enumerate() {
+            assert_eq!(insert(&mut t, k, h), 5 + n as u32);
+            live.insert(*k, h);
+        }
+        check(&t, &live);
+        for (n, k) in keys.iter().enumerate() {
+            assert_eq!(t.find(k, h), Some(5 + n as u32));
+        }
+        // A v4 key whose packed addresses equal a v6 slot's side-store index is still apart.
+        let low = FlowKey::v4([0; 4], [0; 4], 4000, 443, 6);
+        assert_eq!(t.find(&low, h), None);
+
+        t.remove(6, &mut ring);
+        live.remove(&v6(1));
+        check(&t, &live);
+        assert_eq!(t.find(&v6(1), h), None);
+        assert_eq!(t.find(&v6(2), h), Some(7));
+        assert_eq!(t.find(&v4(2), h), Some(6));
+    }
+
+    /// Random inserts and removals of mixed IPv4/IPv6 keys over few tags (long chains, many
+    /// collisions, wrap-around) agree with a map at every step, up to a full table.
+    #[test]
+    fn mixed_families_agree_with_a_map() {
+        let mut rng = SplitMix64(7);
+        let mut t = FlowTable::new(40, true);
+        let mut ring = WindowRing::new(16);
+        let mut live: HashMap<FlowKey, u64> = HashMap::new();
+        let mut first: HashMap<FlowKey, u32> = HashMap::new();
+        for step in 0..20_000u32 {
+            let r = rng.next_u64();
+            let n = (r % 60) as u8;
+            let key = if r & 1 << 20 != 0 { v6(n) } else { v4(n) };
+            // Few distinct tags: hash depends on n only, so v4(n) and v6(n) collide.
+            let hash = (u64::from(n) % 7) * 9 + 60;
+            if r & 1 << 21 != 0 {
+                match t.lookup_or_insert(&key, hash) {
+                    Lookup::Found(_) => assert!(live.contains_key(&key)),
+                    Lookup::Inserted(i) => {
+                        assert!(live.insert(key, hash).is_none());
+                        t.set_first_seen(i, step);
+                        first.insert(key, step);
+                    }
+                    Lookup::Full => assert_eq!(live.len(), 40),
+                }
+            } else if let Some(i) = t.find(&key, hash) {
+                t.remove(i as usize, &mut ring);
+                assert!(live.remove(&key).is_some());
+                first.remove(&key);
+            } else {
+                assert!(!live.contains_key(&key));
+            }
+            check(&t, &live);
+            for (k, &h) in &live {
+                assert_eq!(t.first_seen(t.find(k, h).unwrap()), first[k]);
+            }
+        }
+    }
+
+    #[test]
+    fn side_stores_stay_within_what_bytes_for_counts() {
+        let cap = 100;
+        let mut t = FlowTable::new(cap, false);
+        let mut ring = WindowRing::new(16);
+        for round in 0..3u64 {
+            for n in 0..cap as u8 {
+                insert(&mut t, &v6(n), u64::from(n) * 2654435761 + round);
+            }
+            for n in 0..cap as u8 {
+                let h = u64::from(n) * 2654435761 + round;
+                let i = t.find(&v6(n), h).unwrap();
+                t.remove(i as usize, &mut ring);
+            }
+        }
+        assert!(t.v6_keys.capacity() <= cap as usize);
+        assert!(t.v6_free.capacity() <= cap as usize);
+        assert_eq!(t.len(), 0);
+    }
+}
