@@ -158,9 +158,13 @@ impl FlowTable {
         }
     }
 
+    /// Starts loading the home slot of `hash` and the slot after it: a flow not at home is
+    /// most often there, and for an odd home that is the next cache line.
     #[inline]
     pub(crate) fn prefetch(&self, hash: u64) {
-        prefetch(self.slots.at(hash as usize));
+        let i = hash as u32 as usize;
+        prefetch(self.slots.at(i));
+        prefetch(self.slots.at(i + 1));
     }
 
     /// True when slot `s` holds the probed key. An IPv6 key is read from the side store only
