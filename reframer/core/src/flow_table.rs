@@ -174,17 +174,18 @@ impl FlowTable {
         s.tag == p.tag
             && s.rest == p.rest
             && if p.v6 {
-                self.v6_key_is(s.addrs, p.key)
+                self.v6_key_is(s.addrs, *p.key)
             } else {
                 s.addrs == p.addrs
             }
     }
 
-    /// Out of line, so the IPv4 probe loop stays small enough to inline into the packet path.
+    /// Out of line, so the IPv4 probe loop stays small enough to inline into the packet path;
+    /// the key by value, so the caller's key need not be kept in memory for it.
     #[cold]
     #[inline(never)]
-    fn v6_key_is(&self, idx: u64, key: &FlowKey) -> bool {
-        self.v6_keys[idx as usize] == *key
+    fn v6_key_is(&self, idx: u64, key: FlowKey) -> bool {
+        self.v6_keys[idx as usize] == key
     }
 
     #[inline]
@@ -204,7 +205,7 @@ impl FlowTable {
         if self.len >= self.capacity {
             return Lookup::Full;
         }
-        let addrs = if p.v6 { self.push_v6(key) } else { p.addrs };
+        let addrs = if p.v6 { self.push_v6(*key) } else { p.addrs };
         *self.slots.at_mut(i) = FlowSlot {
             tag: p.tag,
             addrs,
@@ -217,12 +218,13 @@ impl FlowTable {
 
     /// Stores an IPv6 key and returns its index (a freed one if any).
     #[cold]
-    fn push_v6(&mut self, key: &FlowKey) -> u64 {
+    #[inline(never)]
+    fn push_v6(&mut self, key: FlowKey) -> u64 {
         if let Some(idx) = self.v6_free.pop() {
-            self.v6_keys[idx as usize] = *key;
+            self.v6_keys[idx as usize] = key;
             return u64::from(idx);
         }
-        push_bounded(&mut self.v6_keys, *key, self.capacity);
+        push_bounded(&mut self.v6_keys, key, self.capacity);
         (self.v6_keys.len() - 1) as u64
     }
 
