@@ -101,7 +101,8 @@ pub(crate) struct FlowTable {
 
 impl FlowTable {
     /// Slots of a table tracking up to `capacity` flows: load factor <= 0.75 keeps
-    /// linear-probe chains short.
+    /// linear-probe chains short (a hit takes <= 2.5 probes on average, and `prefetch`
+    /// covers the first two).
     pub(crate) fn slots_for(capacity: u32) -> usize {
         let capacity = capacity as usize;
         (capacity + capacity / 3).next_power_of_two().max(16)
