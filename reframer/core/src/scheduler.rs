@@ -123,7 +123,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// slab, output queue, burst buffer), from their real slot and entry sizes. Callers
     /// check it against the memory they allow before building a scheduler.
     pub fn memory_bytes(cfg: &Config) -> u64 {
-        FlowTable::bytes_for(cfg.flow_table_capacity)
+        FlowTable::bytes_for(cfg.flow_table_capacity, cfg.priority == Priority::First)
             + WindowRing::bytes_for(cfg.max_buffered_packets)
             + PacketSlab::<P>::bytes_for(cfg.max_buffered_packets)
             + Self::out_capacity(cfg) as u64 * size_of::<P>() as u64
@@ -141,7 +141,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         cfg.validate()?;
         let burst_cap = cfg.max_burst as usize + 1;
         Ok(Self {
-            table: FlowTable::new(cfg.flow_table_capacity),
+            table: FlowTable::new(cfg.flow_table_capacity, cfg.priority == Priority::First),
             slab: PacketSlab::new(cfg.max_buffered_packets),
             ring: WindowRing::new(cfg.max_buffered_packets),
             out: VecDeque::with_capacity(Self::out_capacity(&cfg)),
@@ -372,13 +372,13 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         let s = self.table.slots.at_mut(slot as usize);
         s.last_seen = coarse(now);
         s.sent = s.sent.saturating_add(1);
-        let (ring_pos, sent, tag, first_seen) = (s.ring_pos, s.sent, s.tag, s.first_seen);
+        let (ring_pos, sent, tag) = (s.ring_pos, s.sent, s.tag);
         if self.cfg.bypass_syn && info.is_syn() {
             self.release_slot_if_open(slot, now);
             self.bypass(pkt, BypassReason::Syn, Some(u64::from(tag)));
             return;
         }
-        self.enqueue(slot, ring_pos, sent, tag, first_seen, pkt, now);
+        self.enqueue(slot, ring_pos, sent, tag, pkt, now);
     }
 
     /// A flow just inserted, or not yet in the table (full): makes room by ageing, then
@@ -401,9 +401,9 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             Lookup::Found(i) => Some((i, pkt)),
             Lookup::Inserted(i) => {
                 self.stats.flows_created += 1;
+                self.table.set_first_seen(i, coarse(now));
                 let s = self.table.slots.at_mut(i as usize);
                 s.last_seen = coarse(now);
-                s.first_seen = coarse(now);
                 if self.cfg.first_packet_bypass {
                     s.sent = 1;
                     self.bypass(pkt, BypassReason::FirstPacket, Some(hash));
@@ -443,20 +443,10 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
     }
 
-    /// Buffers a packet of the flow in `slot` (its current `ring_pos`, `sent`, `tag` and
-    /// `first_seen` passed in, so the slot is not read again).
-    #[allow(clippy::too_many_arguments)]
+    /// Buffers a packet of the flow in `slot` (its current `ring_pos`, `sent` and `tag` passed
+    /// in, so the slot is not read again).
     #[inline(always)]
-    fn enqueue(
-        &mut self,
-        slot: u32,
-        ring_pos: u32,
-        sent: u32,
-        tag: u32,
-        first_seen: u32,
-        pkt: P,
-        now: u64,
-    ) {
+    fn enqueue(&mut self, slot: u32, ring_pos: u32, sent: u32, tag: u32, pkt: P, now: u64) {
         if self.slab.is_full() {
             self.make_slab_room(now);
         }
@@ -482,7 +472,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
                 count: 1,
                 sent,
                 tag,
-                first_seen,
+                first_seen: self.table.first_seen(slot),
             };
             let pos = self.ring.push(w, &mut self.table);
             self.table.slots.at_mut(slot as usize).ring_pos = pos;

@@ -56,7 +56,7 @@ fn memory_bytes_follows_the_settings() {
         ..small.clone()
     };
     let m = Scheduler::<Vec<u8>>::memory_bytes;
-    // 64-byte flow slots: four times the flows is (at least) four times the slots.
+    // Four times the flows is (at least) four times the 32-byte slots and the IPv6 key store.
     assert!(m(&big_table) - m(&small) >= 3 * 64 * u64::from(small.flow_table_capacity));
     assert!(m(&big_buffer) > m(&small) + 3 * 40 * u64::from(small.max_buffered_packets));
 }

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use common::*;
 use reframer_core::frames::FrameSpec;
 use reframer_core::wire::tcp_flags;
@@ -280,6 +282,53 @@ fn idle_flows_age_out_and_return_as_new() {
     assert_eq!(s.stats().flows_aged, 10);
     s.push(udp(3, 42), 20_000_000);
     assert_eq!(s.stats().bypassed.get(BypassReason::FirstPacket), 11);
+}
+
+/// IPv6 flows (keys kept beside the flow table) are tracked, ordered by `Priority::First`,
+/// aged and re-created exactly as IPv4 ones, side by side.
+#[test]
+fn ipv6_flows_live_age_and_return_like_ipv4_ones() {
+    const MS: u64 = 1 << 20; // one coarse time unit
+    let mut s = sched(Config {
+        priority: Priority::First,
+        flow_timeout_ns: 20 * MS,
+        flow_table_capacity: 16,
+        ..cfg()
+    });
+    // Even flows IPv4, odd flows IPv6, with the same ports.
+    let pkt = |f: u16, id: u32| {
+        let v6 = |a: u8| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(a)));
+        let (src, dst) = if f % 2 == 1 {
+            (v6(1), v6(2))
+        } else {
+            (ip(1), ip(2))
+        };
+        tag(FrameSpec::udp(src, dst, 1000 + f / 2, 80, 16).build(), id)
+    };
+    for f in 0..4u16 {
+        s.push(pkt(f, 100 + u32::from(f)), u64::from(f) * 2 * MS);
+    }
+    assert_eq!(s.tracked_flows(), 4);
+    assert_eq!(drain(&mut s), vec![100, 101, 102, 103]);
+    for f in 0..4u16 {
+        s.push(pkt(f, u32::from(f)), 10 * MS + u64::from(f) * US);
+    }
+    s.flush(10 * MS + 10 * US);
+    // Youngest flow first: first seen at 6, 4, 2, 0 ms.
+    assert_eq!(drain(&mut s), vec![3, 2, 1, 0]);
+    for k in 11..80u64 {
+        s.poll(k * MS);
+    }
+    assert_eq!(s.tracked_flows(), 0);
+    assert_eq!(s.stats().flows_aged, 4);
+    for f in [1u16, 3, 5] {
+        s.push(pkt(f, 200 + u32::from(f)), 80 * MS);
+        s.push(pkt(f, 300 + u32::from(f)), 80 * MS);
+    }
+    assert_eq!(s.tracked_flows(), 3);
+    assert_eq!(s.stats().bypassed.get(BypassReason::FirstPacket), 7);
+    s.shutdown(80 * MS + US);
+    assert_eq!(drain(&mut s), vec![201, 203, 205, 301, 303, 305]);
 }
 
 #[test]

@@ -42,9 +42,10 @@ pub(crate) fn advise_huge_pages<T>(ptr: *const T, len_bytes: usize) {
 /// Every field of the type must accept all-zero bytes (integers, `bool`, arrays of them).
 pub(crate) unsafe trait ZeroValid: Copy {}
 
-// SAFETY: `FlowSlot` is `repr(C)` of a `FlowKey` (byte arrays, integers, a `bool`) and integers,
-// a `bool` and a byte array: all-zero is `used = false`, an empty slot.
+// SAFETY: `FlowSlot` is `repr(C)` of integers only: all-zero is `rest = 0`, an empty slot.
 unsafe impl ZeroValid for crate::flow_table::FlowSlot {}
+// SAFETY: every bit pattern is a valid `u32` (the flow table's first-seen times).
+unsafe impl ZeroValid for u32 {}
 // SAFETY: `Window` holds only integers; all-zero is a window nobody reads (the ring only reads positions inside its live range, all written
 // by `push`).
 unsafe impl ZeroValid for crate::window_ring::Window {}

@@ -16,6 +16,9 @@ pub struct FlowKey {
     _pad: [u8; 2],
 }
 
+/// Set in every `rest` word of [`FlowKey::packed`] (in a byte that is padding in the key).
+pub(crate) const PACKED_USED: u64 = u64::from_ne_bytes([0, 0, 0, 0, 0, 0, 1, 0]);
+
 /// Fixed seeds: the hash (and so the flow-to-core steering and the table layout) is the
 /// same on every run, which keeps the offline mode deterministic. A plain static (the
 /// constructor is `const`), so hashing pays no lazy-initialisation check.
@@ -27,16 +30,6 @@ static HASHER: ahash::RandomState = ahash::RandomState::with_seeds(
 );
 
 impl FlowKey {
-    pub(crate) const ZERO: Self = Self {
-        src: [0; 16],
-        dst: [0; 16],
-        sport: 0,
-        dport: 0,
-        proto: 0,
-        is_v6: false,
-        _pad: [0; 2],
-    };
-
     /// An IPv4 5-tuple.
     #[inline]
     pub fn v4(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, proto: u8) -> Self {
@@ -95,6 +88,29 @@ impl FlowKey {
     /// IP protocol number.
     pub fn proto(&self) -> u8 {
         self.proto
+    }
+
+    /// The key as a flow-table slot holds it inline: `(addrs, rest)`. `addrs` is the two IPv4
+    /// addresses (for IPv6 only their first bytes: the full key lives beside the table);
+    /// `rest` the ports, protocol, family and a set pad byte ([`PACKED_USED`]), never 0, so 0
+    /// can mark an empty slot. Adjacent fields packed in memory order: a few plain loads.
+    #[inline(always)]
+    pub(crate) fn packed(&self) -> (u64, u64) {
+        let [a, b, c, d, ..] = self.src;
+        let [e, f, g, h, ..] = self.dst;
+        let [s0, s1] = self.sport.to_ne_bytes();
+        let [d0, d1] = self.dport.to_ne_bytes();
+        let rest = [s0, s1, d0, d1, self.proto, u8::from(self.is_v6), 0, 0];
+        (
+            u64::from_ne_bytes([a, b, c, d, e, f, g, h]),
+            u64::from_ne_bytes(rest) | PACKED_USED,
+        )
+    }
+
+    /// Whether a `rest` word of [`Self::packed`] is of an IPv6 key.
+    #[inline(always)]
+    pub(crate) fn packed_is_v6(rest: u64) -> bool {
+        rest.to_ne_bytes()[5] != 0
     }
 
     /// 64-bit ahash of the tuple with fixed seeds.
