@@ -6,7 +6,7 @@
 //! what a DPDK mbuf pointer is), so what the scheduler's own queues cost in moving handles
 //! shows.
 //!
-//! `cargo bench -p reframer-core --bench scheduler [-- --quick]`
+//! `cargo bench -p reframer-core --bench scheduler [-- --quick] [--flows N] [--traffic uniform|elephants]`
 
 /// A stopwatch over this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`, nanosecond resolution).
 /// On a shared or oversubscribed machine this excludes the time other processes held the
@@ -164,8 +164,14 @@ fn main() {
     println!("uniform: every packet from a random flow (worst case); elephants: 20 flows carry 70% of packets\n");
     println!("| traffic | flows | pass-through ns/pkt (Mpps) | scheduler, Vec<u8> ns/pkt (Mpps) | added ns | scheduler, 8-B handle ns/pkt (Mpps) | added ns | SLF in -> out |");
     println!("|---|---|---|---|---|---|---|---|");
+    // `--traffic uniform|elephants` runs one traffic only.
+    let traffic_only = args
+        .iter()
+        .position(|a| a == "--traffic")
+        .and_then(|i| args.get(i + 1).cloned());
     let runs: Vec<(&str, u32)> = ["uniform", "elephants"]
         .iter()
+        .filter(|&&t| traffic_only.as_deref().is_none_or(|o| o == t))
         .flat_map(|&t| sizes.iter().map(move |&f| (t, f)))
         .collect();
     for (traffic, flows) in runs {
