@@ -84,7 +84,7 @@ fn main() {
             false,
         ),
         (
-            "mem rx -> scheduler T=64us -> mem tx, 100k flows",
+            "mem rx -> scheduler T=64us -> mem tx, 50k flows",
             50_000,
             Some(64_000),
             false,
