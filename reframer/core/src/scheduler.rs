@@ -278,14 +278,14 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         let mut it = pkts.into_iter();
         let mut batch = std::mem::take(&mut self.batch);
         loop {
-            batch.extend(it.by_ref().take(PREFETCH_BATCH).enumerate().map(|(i, p)| {
+            for p in it.by_ref().take(PREFETCH_BATCH) {
                 let parsed = self.classify(p.as_ref());
                 let hash = flow_hash(&parsed);
-                if i < LOOKAHEAD {
+                if batch.len() < LOOKAHEAD {
                     self.table.prefetch(hash);
                 }
-                (p, parsed, hash)
-            }));
+                batch.push((p, parsed, hash));
+            }
             if batch.is_empty() {
                 break;
             }
