@@ -2,6 +2,7 @@
 //! free-list pop and two index writes, never a heap allocation.
 
 use crate::flow_table::NIL;
+use crate::sys::prefetch;
 
 struct Entry<P> {
     pkt: Option<P>,
@@ -72,6 +73,15 @@ impl<P> PacketSlab<P> {
     #[inline]
     pub(crate) fn link(&mut self, from: u32, to: u32) {
         self.entries[from as usize].next = to;
+    }
+
+    /// Starts loading entry `i` (the head of a window about to be emitted: written a whole
+    /// window ago, it is rarely still in L1).
+    #[inline]
+    pub(crate) fn prefetch(&self, i: u32) {
+        if let Some(e) = self.entries.get(i as usize) {
+            prefetch(e);
+        }
     }
 
     /// Removes a packet: `(packet, next index, enqueue time)`.
