@@ -33,15 +33,20 @@ impl FlowKey {
     /// An IPv4 5-tuple.
     #[inline]
     pub fn v4(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, proto: u8) -> Self {
-        let mut k = Self {
+        // Each address as one 16-byte value (the four bytes, then zeros): written with one
+        // store, so the hash's 8-byte reads right after parsing are forwarded from it instead
+        // of stalling on a 4-byte store over a zeroed line (`perf annotate`: the first
+        // instruction after `parse` held a tenth of the scheduler's samples).
+        let wide = |a: [u8; 4]| u128::from(u32::from_le_bytes(a)).to_le_bytes();
+        Self {
+            src: wide(src),
+            dst: wide(dst),
             sport,
             dport,
             proto,
-            ..Self::default()
-        };
-        k.src[..4].copy_from_slice(&src);
-        k.dst[..4].copy_from_slice(&dst);
-        k
+            is_v6: false,
+            _pad: [0; 2],
+        }
     }
 
     /// An IPv6 5-tuple.
