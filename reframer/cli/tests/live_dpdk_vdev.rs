@@ -41,17 +41,14 @@ fn read_pcap(path: &Path) -> Vec<Vec<u8>> {
 
 /// UDP/IPv4 frame of flow `flow` (source port 10000 + flow) carrying `seq`.
 fn udp(flow: u16, seq: u32) -> Vec<u8> {
-    let payload: Vec<u8> = seq.to_be_bytes().into_iter().chain([b'x'; 22]).collect();
-    FrameSpec {
-        payload,
-        ..FrameSpec::udp(
-            [10, 77, 1, 1].into(),
-            [10, 77, 2, 1].into(),
-            10_000 + flow,
-            9999,
-            0,
-        )
-    }
+    FrameSpec::udp(
+        [10, 77, 1, 1].into(),
+        [10, 77, 2, 1].into(),
+        10_000 + flow,
+        9999,
+        26,
+    )
+    .tagged(seq)
     .build()
 }
 

@@ -53,6 +53,16 @@ impl FrameSpec {
         }
     }
 
+    /// The same frame with `tag` (big-endian) in its first four payload bytes, the payload
+    /// grown to four bytes if shorter: how tests number packets to check order at the far end.
+    pub fn tagged(mut self, tag: u32) -> Self {
+        if self.payload.len() < 4 {
+            self.payload.resize(4, 0);
+        }
+        self.payload[..4].copy_from_slice(&tag.to_be_bytes());
+        self
+    }
+
     /// A TCP segment (arguments in header order; a builder would only add noise to tests).
     #[allow(clippy::too_many_arguments)]
     pub fn tcp(
@@ -245,5 +255,19 @@ mod tests {
                 assert_eq!(&tagged[20..], &f[12..], "same frame behind the tags");
             }
         }
+    }
+
+    #[test]
+    fn a_tag_opens_the_payload_and_a_short_payload_grows_to_hold_it() {
+        let ip = |a| IpAddr::from([10, 0, 0, a]);
+        let f = FrameSpec::udp(ip(1), ip(2), 1, 2, 10)
+            .tagged(0x0102_0304)
+            .build();
+        assert_eq!(f.len(), 42 + 10);
+        assert_eq!(&f[42..46], &[1, 2, 3, 4]);
+        assert!(f[46..].iter().all(|&b| b == 0));
+        let short = FrameSpec::udp(ip(1), ip(2), 1, 2, 1).tagged(7).build();
+        assert_eq!(&short[42..], &[0, 0, 0, 7]);
+        assert!(l4_checksum_ok(&short));
     }
 }

@@ -17,17 +17,14 @@ use reframer_live::{run_worker, NfCounts, Passthrough, WorkerGauges, WorkerParam
 
 /// UDP/IPv4 frame of flow `flow` (source port 10000 + flow) carrying `seq`, 64 bytes.
 fn udp(flow: u16, seq: u32) -> Vec<u8> {
-    let payload: Vec<u8> = seq.to_be_bytes().into_iter().chain([0; 18]).collect();
-    FrameSpec {
-        payload,
-        ..FrameSpec::udp(
-            [10, 77, 1, 1].into(),
-            [10, 77, 2, 1].into(),
-            10_000 + flow,
-            9999,
-            0,
-        )
-    }
+    FrameSpec::udp(
+        [10, 77, 1, 1].into(),
+        [10, 77, 2, 1].into(),
+        10_000 + flow,
+        9999,
+        22,
+    )
+    .tagged(seq)
     .build()
 }
 
