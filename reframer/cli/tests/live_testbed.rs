@@ -226,19 +226,9 @@ fn tiny_rings_under_unpaced_tcp_count_every_lost_frame() {
         ("rx", "xdp", "[live.xdp]\nring = 64\n"),
     ] {
         let mut tb = Testbed::new(tag);
-        let file = tb.dir.join("live.toml");
-        std::fs::write(&file, cfg).unwrap();
+        let file = tb.config(cfg);
         let ports = [format!("{kind}:{}", tb.m0), format!("{kind}:{}", tb.m1)];
-        let r = tb.start_reframer_on(
-            &ports,
-            &[
-                "--delay-us",
-                "64",
-                "--quiet-stats",
-                "-c",
-                file.to_str().unwrap(),
-            ],
-        );
+        let r = tb.start_reframer_on(&ports, &["--delay-us", "64", "--quiet-stats", "-c", &file]);
         iperf3(&mut tb, 1, None);
         http_roundtrip(&mut tb, 1 << 20);
         let (f, links) = stop_and_count(&tb, r, "TERM");
@@ -257,19 +247,14 @@ fn two_workers_fanout_tpacket_v2_with_passthrough() {
         return;
     }
     let mut tb = Testbed::new("b");
-    let cfg = tb.dir.join("live.toml");
-    std::fs::write(
-        &cfg,
-        "[live]\npassthrough = \"b-to-a\"\n[live.afpacket]\ntpacket_version = 2\n",
-    )
-    .unwrap();
+    let cfg = tb.config("[live]\npassthrough = \"b-to-a\"\n[live.afpacket]\ntpacket_version = 2\n");
     let r = tb.start_reframer(&[
         "--delay-us",
         "64",
         "--cores",
         "0-1",
         "-c",
-        cfg.to_str().unwrap(),
+        &cfg,
         "--quiet-stats",
     ]);
     http_roundtrip(&mut tb, 2 << 20);
@@ -399,8 +384,7 @@ fn idle_xdp_uses_no_cpu_and_a_lone_packet_leaves_within_its_window() {
 /// window, must each be held for the window and the best leave within window + a bound.
 fn idle_then_lone_packets(tag: &str, kind: &str, cfg_text: &str, ring_bound_ms: u64, label: &str) {
     let tb = Testbed::new(tag);
-    let cfg = tb.dir.join("live.toml");
-    std::fs::write(&cfg, cfg_text).unwrap();
+    let cfg = tb.config(cfg_text);
     let window_us = 5000u64;
     let ports = [format!("{kind}:{}", tb.m0), format!("{kind}:{}", tb.m1)];
     let r = tb.start_reframer_on(
@@ -409,7 +393,7 @@ fn idle_then_lone_packets(tag: &str, kind: &str, cfg_text: &str, ring_bound_ms: 
             "--delay-us",
             &window_us.to_string(),
             "-c",
-            cfg.to_str().unwrap(),
+            &cfg,
             "--quiet-stats",
         ],
     );
@@ -687,19 +671,8 @@ fn tcp_with_end_host_offloads_on_through_afpacket_vnet_hdr() {
     for dev in [&tb.m0, &tb.m1] {
         tb.run(&tb.mid, 5, "ethtool", &["-K", dev, "gro", "on"]);
     }
-    let cfg = tb.dir.join("live.toml");
-    std::fs::write(
-        &cfg,
-        "[live.afpacket]\nvnet_hdr = true\nblock_bytes = 262144\nblocks = 32\n",
-    )
-    .unwrap();
-    let r = tb.start_reframer(&[
-        "--delay-us",
-        "64",
-        "-c",
-        cfg.to_str().unwrap(),
-        "--quiet-stats",
-    ]);
+    let cfg = tb.config("[live.afpacket]\nvnet_hdr = true\nblock_bytes = 262144\nblocks = 32\n");
+    let r = tb.start_reframer(&["--delay-us", "64", "-c", &cfg, "--quiet-stats"]);
     let bytes = iperf3(&mut tb, 2, None);
     assert!(bytes > 2_000_000, "iperf3 moved only {bytes} bytes");
     http_roundtrip(&mut tb, 4 << 20);

@@ -258,6 +258,13 @@ impl Testbed {
         pid
     }
 
+    /// Writes `toml` as this testbed's `live.toml` and returns its path, for `-c`.
+    pub(crate) fn config(&self, toml: &str) -> String {
+        let file = self.dir.join("live.toml");
+        std::fs::write(&file, toml).unwrap();
+        file.to_str().unwrap().to_owned()
+    }
+
     /// Starts `reframer --port ...` in mid between m0 and m1 and waits for `EVENT REFRAMER_READY`.
     pub(crate) fn start_reframer(&self, extra: &[&str]) -> Reframer {
         let ports = [
