@@ -41,15 +41,7 @@ fn read_pcap(path: &Path) -> Vec<Vec<u8>> {
 
 /// UDP/IPv4 frame of flow `flow` (source port 10000 + flow) carrying `seq`.
 fn udp(flow: u16, seq: u32) -> Vec<u8> {
-    FrameSpec::udp(
-        [10, 77, 1, 1].into(),
-        [10, 77, 2, 1].into(),
-        10_000 + flow,
-        9999,
-        26,
-    )
-    .tagged(seq)
-    .build()
+    FrameSpec::numbered_flow(flow, 26).tagged(seq).build()
 }
 
 /// Frames grouped by flow (UDP source port), each flow's frames in order.

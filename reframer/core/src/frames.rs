@@ -53,6 +53,18 @@ impl FrameSpec {
         }
     }
 
+    /// UDP/IPv4 flow number `flow` of the in-memory port tests and benches:
+    /// 10.77.1.1:(10000 + `flow`) -> 10.77.2.1:9999, `payload_len` zero bytes (22: a 64-byte frame).
+    pub fn numbered_flow(flow: u16, payload_len: usize) -> Self {
+        Self::udp(
+            [10, 77, 1, 1].into(),
+            [10, 77, 2, 1].into(),
+            10_000 + flow,
+            9999,
+            payload_len,
+        )
+    }
+
     /// The same frame with `tag` (big-endian) in its first four payload bytes, the payload
     /// grown to four bytes if shorter: how tests number packets to check order at the far end.
     pub fn tagged(mut self, tag: u32) -> Self {

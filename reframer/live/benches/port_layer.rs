@@ -18,16 +18,7 @@ use reframer_live::{run_worker, Passthrough, WorkerGauges, WorkerParams};
 /// 64-byte UDP/IPv4 frames, round-robin over `flows` flows (worst-case locality).
 fn frames(flows: u16) -> Vec<Vec<u8>> {
     (0..flows)
-        .map(|fl| {
-            FrameSpec::udp(
-                [10, 77, 1, 1].into(),
-                [10, 77, 2, 1].into(),
-                10_000 + fl,
-                9999,
-                22,
-            )
-            .build()
-        })
+        .map(|fl| FrameSpec::numbered_flow(fl, 22).build())
         .collect()
 }
 

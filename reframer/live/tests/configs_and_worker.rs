@@ -17,15 +17,7 @@ use reframer_live::{run_worker, NfCounts, Passthrough, WorkerGauges, WorkerParam
 
 /// UDP/IPv4 frame of flow `flow` (source port 10000 + flow) carrying `seq`, 64 bytes.
 fn udp(flow: u16, seq: u32) -> Vec<u8> {
-    FrameSpec::udp(
-        [10, 77, 1, 1].into(),
-        [10, 77, 2, 1].into(),
-        10_000 + flow,
-        9999,
-        22,
-    )
-    .tagged(seq)
-    .build()
+    FrameSpec::numbered_flow(flow, 22).tagged(seq).build()
 }
 
 #[test]
