@@ -419,6 +419,8 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         }
     }
 
+    /// [`Self::enqueue_known`] for a flow just inserted, out of line so the rare path does
+    /// not put a second copy of the inlined enqueue on the packet path.
     #[cold]
     fn enqueue_new_flow(&mut self, slot: u32, pkt: P, info: &FlowInfo, now: u64) {
         self.enqueue_known(slot, pkt, info, now);
@@ -555,7 +557,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// list: windows are closed in one pass over the ring, sorted by key, and emitted straight
     /// from their ring entries (positions are the key's index part, relative to the head).
     fn release_expired(&mut self, now: u64) {
-        if !self.round.is_empty() || self.ring.span() as u64 >= ROUND_INDEX_LIMIT {
+        if !self.round.is_empty() || self.ring.len() as u64 >= ROUND_INDEX_LIMIT {
             self.collect_expired(now);
             if !self.round.is_empty() {
                 self.emit_round(now);

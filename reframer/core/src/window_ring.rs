@@ -77,7 +77,8 @@ impl WindowRing {
         (Self::windows_for(live_max) * size_of::<Window>()) as u64
     }
 
-    fn len(&self) -> usize {
+    /// Windows in the ring, live and dead: an upper bound on one round's size.
+    pub(crate) fn len(&self) -> usize {
         self.tail.wrapping_sub(self.head) as usize
     }
 
@@ -173,11 +174,6 @@ impl WindowRing {
         self.head = p;
         self.live -= n;
         n
-    }
-
-    /// Windows in the ring (live and dead), an upper bound on one round's size.
-    pub(crate) fn span(&self) -> usize {
-        self.len()
     }
 
     /// Closes the window at `pos`. Its fields stay readable until the next `push` (the
