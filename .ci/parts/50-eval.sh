@@ -10,7 +10,7 @@ cargo build --release --locked -p reframer-eval
 target=${CARGO_TARGET_DIR:-target}
 "$target/release/eval" all --quick --out "$out"
 for f in summary.json e1_locality.csv e2_nf_cost.csv e3_in_chain.csv e4_latency.csv cachegrind.csv e5_cluster_load.csv e5_cluster_size.csv e5_cluster_cores.csv e5_cluster_inputs.csv e5_cluster_load.png e5_cluster_size.png e5_cluster_cores.png e5_cluster_latency.png \
-         e1_locality.svg e1_locality.png e2_nf_cost.png e3_in_chain.png e4_latency.png; do
+         e1_locality.svg e1_locality.png e2_nf_cost.png e3_in_chain.png e3_acl_sweep.png e4_latency.png; do
   [ -s "$out/$f" ] || { echo "eval all --quick did not write $f"; exit 1; }
 done
 

@@ -219,6 +219,38 @@ pub fn write_table(ctx: &Ctx) -> Result<()> {
             pct(&r["gain_chain_only_burst"])
         );
     }
+    let acl = &e3["chains"][format!("acl{}", crate::exp::in_chain::ACL_RULES)];
+    if let Some(r) = acl["by_delay"]
+        .as_array()
+        .and_then(|v| v.iter().find(|r| r["delay_us"] == 64))
+    {
+        let rules = crate::exp::in_chain::ACL_RULES;
+        let _ = writeln!(
+            t,
+            "| E3 | ACL chain ({rules}-rule blocklist walked in order), incl. Reframer, T = 64 µs: per packet / burst-aware | {} / {} | | >= +30% |",
+            pct(&r["gain_incl_reframer"]),
+            pct(&r["gain_incl_reframer_burst"])
+        );
+        let _ = writeln!(
+            t,
+            "| E3 | ACL chain, burst-aware, alone on Reframer's bursts, T = 64 µs | {} | | |",
+            pct(&r["gain_chain_only_burst"])
+        );
+        let _ = writeln!(
+            t,
+            "| E3 | ACL chain: in-chain keeps >= 0.7 of the off-chain gain at every T | {} | | yes |",
+            acl["burst_in_chain_keeps_0_7_of_off_chain"]
+        );
+    }
+    let sweep = &e3["acl_sweep"];
+    if sweep.is_object() {
+        let _ = writeln!(
+            t,
+            "| E3 | per-flow work (ns/packet over the paper chain) where in-chain breaks even / reaches +30%, T = 64 µs | {} / {} | | |",
+            f(&sweep["break_even_added_ns"]),
+            f(&sweep["plus_30pct_added_ns"])
+        );
+    }
     if let Some(rows) = s["e4_latency"]["hold_by_delay"].as_array() {
         for r in rows
             .iter()

@@ -60,9 +60,9 @@ fn batched_driver_and_fused_chain_deliver_everything() {
     );
     let out = slf(order.iter().map(|&i| t.pkts[i as usize].flow));
     assert!(out > t.slf() * 1.5, "SLF {} -> {out}", t.slf());
-    // Both chains, per packet and burst-aware with and without prefetch hints: the same
+    // Every chain, per packet and burst-aware with and without prefetch hints: the same
     // packets in the same order (handles recycled through the buffer pool never mix up).
-    for kind in [Kind::Paper, Kind::Stateful] {
+    for kind in [Kind::Paper, Kind::Stateful, Kind::Acl(100)] {
         let (_, o) = in_chain::fused(kind, &t, &frames, cap, 64).unwrap();
         assert_eq!(o, order, "{kind:?}");
         for prefetch in [false, true] {

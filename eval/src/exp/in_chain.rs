@@ -1,8 +1,11 @@
 //! E3: Reframer + NF chain on one core vs the chain alone, campus trace at 30 segments (the
-//! paper's in-chain offered load), sweeping T, for two chains: the paper's (flow statistics,
-//! router, firewall, NAT) and a heavier one with a connection-tracking stateful firewall in
-//! front ([`Chain::stateful`]). All variants run in the same process, interleaved per
-//! repetition, and the headline gain includes Reframer's own measured cost:
+//! paper's in-chain offered load), sweeping T, for three chains: the paper's (flow statistics,
+//! router, firewall, NAT), one with a connection-tracking stateful firewall in front
+//! ([`Chain::stateful`]), and one whose firewall first walks a 1,000-rule blocklist
+//! ([`Chain::acl`]). Then, at T = 64 µs, a sweep of that blocklist's size: how much per-flow
+//! work a chain must do before Reframer pays on its core. All variants run in the same
+//! process, interleaved per repetition, and the headline gain includes Reframer's own measured
+//! cost:
 //! - `baseline`: the chain over the trace in arrival order, at full speed;
 //! - `fused`: arrivals in RX bursts of 32 into the scheduler (clock = trace time, as the live
 //!   datapath drives it), then the chain on every released packet, in one loop on one core:
@@ -55,6 +58,8 @@ pub enum Kind {
     Paper,
     /// The paper's chain behind a connection-tracking stateful firewall.
     Stateful,
+    /// The paper's chain with a blocklist of this many rules walked ahead of its firewall.
+    Acl(usize),
 }
 
 impl Kind {
@@ -62,15 +67,41 @@ impl Kind {
         match self {
             Self::Paper => Chain::paper(cap, false),
             Self::Stateful => Chain::stateful(cap),
+            Self::Acl(n) => Chain::acl(cap, n),
         }
     }
 
     /// Prefix of this chain's variant names in the CSV ("" for the paper's chain).
-    fn prefix(self) -> &'static str {
+    fn prefix(self) -> String {
         match self {
-            Self::Paper => "",
-            Self::Stateful => "stateful_",
+            Self::Paper => String::new(),
+            Self::Stateful => "stateful_".into(),
+            Self::Acl(n) => format!("acl{n}_"),
         }
+    }
+
+    /// Its key in summary.json.
+    fn key(self) -> String {
+        match self {
+            Self::Paper => "paper".into(),
+            Self::Stateful => "stateful".into(),
+            Self::Acl(n) => format!("acl{n}"),
+        }
+    }
+
+    /// Its name in plots.
+    fn name(self) -> String {
+        match self {
+            Self::Paper => "paper chain".into(),
+            Self::Stateful => "stateful chain".into(),
+            Self::Acl(n) => format!("ACL chain ({n} rules)"),
+        }
+    }
+
+    /// Whether the chain has per-flow state that prefetch hints can load ahead (the connection
+    /// tracker); for the others the prefetch variant would only measure noise.
+    fn has_state_hints(self) -> bool {
+        self == Self::Stateful
     }
 }
 
@@ -266,73 +297,217 @@ pub fn reframer_only(trace: &Trace, frames: &[Frame], cap: usize, delay_us: u64)
     Ok(tm)
 }
 
+/// Blocklist size of the ACL chain that runs the whole T sweep.
+pub const ACL_RULES: usize = 1000;
+/// Further blocklist sizes of the per-flow-work sweep, measured at T = 64 µs only (with the
+/// paper's chain as 0 rules and [`ACL_RULES`] from the T sweep).
+pub const ACL_SWEEP: [usize; 3] = [100, 300, 3000];
+/// T of the per-flow-work sweep.
+const SWEEP_DELAY_US: u64 = 64;
+
+/// Which variants one (chain, T) measurement runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// Every variant (the T sweep).
+    Full,
+    /// Only what the per-flow-work sweep reports: fused, burst-aware fused and the burst-aware
+    /// chain alone on Reframer's bursts.
+    Sweep,
+}
+
+/// The trace and what every measurement of one E3 run shares.
+struct Bench<'a> {
+    trace: &'a Trace,
+    frames: &'a [Frame],
+    cap: usize,
+    segs: u32,
+    n: f64,
+}
+
+impl Bench<'_> {
+    /// The chain alone in arrival order, per packet and burst-aware.
+    fn baselines(&self, t: &mut Table, rep: u32, kind: Kind, prog: &mut Progress) {
+        let v = |name: &str| format!("{}{name}", kind.prefix());
+        let tm = baseline(kind, self.frames, self.cap);
+        push_timing(t, rep, &[p(self.segs), p(0), v("baseline")], tm, self.n);
+        prog.step("baseline");
+        let tm = baseline_burst(kind, self.frames, self.cap);
+        push_timing(
+            t,
+            rep,
+            &[p(self.segs), p(0), v("baseline_burst")],
+            tm,
+            self.n,
+        );
+        prog.step("baseline, burst-aware chain");
+    }
+
+    /// The variants of `kind` behind Reframer at T = `d` µs.
+    fn at_delay(
+        &self,
+        t: &mut Table,
+        rep: u32,
+        kind: Kind,
+        d: u64,
+        depth: Depth,
+        prog: &mut Progress,
+    ) -> Result<()> {
+        let (trace, frames, cap, n) = (self.trace, self.frames, self.cap, self.n);
+        let v = |name: &str| format!("{}{name}", kind.prefix());
+        let k = |name: &str| [p(self.segs), p(d), v(name)];
+        let (tm, order) = fused(kind, trace, frames, cap, d)?;
+        push_timing(t, rep, &k("fused"), tm, n);
+        if rep == 0 && kind == Kind::Paper {
+            let slf_out = slf(order.iter().map(|&i| trace.pkts[i as usize].flow));
+            t.push(0, &k("fused"), "slf_out", slf_out, "packets");
+        }
+        prog.step(&format!("T={d} fused"));
+        if kind == Kind::Paper {
+            // Reframer's own cost does not depend on the chain behind it.
+            let tm = reframer_only(trace, frames, cap, d)?;
+            push_timing(t, rep, &k("reframer_only"), tm, n);
+            prog.step(&format!("T={d} reframer only"));
+        }
+        let reordered: Vec<Frame> = order.iter().map(|&i| frames[i as usize]).collect();
+        if depth == Depth::Full {
+            let tm = baseline(kind, &reordered, cap);
+            push_timing(t, rep, &k("chain_reordered"), tm, n);
+            prog.step(&format!("T={d} chain reordered"));
+        }
+        let (tm, order_b, lens) = fused_burst(kind, trace, frames, cap, d, false)?;
+        ensure!(
+            order_b == order,
+            "the burst API changed the output order at T={d}"
+        );
+        push_timing(t, rep, &k("fused_burst"), tm, n);
+        if rep == 0 && kind == Kind::Paper {
+            let mean = n / lens.len().max(1) as f64;
+            t.push(0, &k("fused_burst"), "mean_burst", mean, "packets");
+        }
+        prog.step(&format!("T={d} fused, burst-aware chain"));
+        if kind.has_state_hints() {
+            let (tm, ..) = fused_burst(kind, trace, frames, cap, d, true)?;
+            push_timing(t, rep, &k("fused_burst_prefetch"), tm, n);
+            prog.step(&format!("T={d} fused, burst-aware chain, prefetch hints"));
+        }
+        let tm = chain_reordered_burst(kind, &reordered, &lens, cap);
+        push_timing(t, rep, &k("chain_reordered_burst"), tm, n);
+        prog.step(&format!("T={d} chain reordered, burst-aware"));
+        Ok(())
+    }
+
+    /// Progress steps of one (chain, T) measurement.
+    fn steps(kind: Kind, depth: Depth) -> usize {
+        3 + usize::from(kind == Kind::Paper)
+            + usize::from(depth == Depth::Full)
+            + usize::from(kind.has_state_hints())
+    }
+}
+
+/// Per-packet medians and gains of one chain at one T.
+struct Gains {
+    fused_ns: f64,
+    chain_ns: f64,
+    fused_b: f64,
+    chain_b: f64,
+    fused_pf: f64,
+    /// Per packet incl. Reframer, against the per-packet chain in arrival order.
+    gain: f64,
+    /// Burst-aware incl. Reframer / alone on Reframer's bursts / with prefetch hints, against
+    /// the faster of the two chains in arrival order.
+    gain_b: f64,
+    off_b: f64,
+    gain_pf: f64,
+}
+
+fn gains(t: &Table, segs: u32, kind: Kind, d: u64) -> Gains {
+    let med = |d: u64, name: &str| {
+        t.median(
+            &[p(segs), p(d), format!("{}{name}", kind.prefix())],
+            "ns_per_packet",
+        )
+        .unwrap_or(f64::NAN)
+    };
+    let base_ns = med(0, "baseline");
+    // In arrival order most runs are one packet long, where per-burst bookkeeping costs: the
+    // burst-aware variants are measured against the faster of the two.
+    let best_base = base_ns.min(med(0, "baseline_burst"));
+    let (fused_ns, chain_ns) = (med(d, "fused"), med(d, "chain_reordered"));
+    let (fused_b, chain_b) = (med(d, "fused_burst"), med(d, "chain_reordered_burst"));
+    let fused_pf = med(d, "fused_burst_prefetch");
+    Gains {
+        fused_ns,
+        chain_ns,
+        fused_b,
+        chain_b,
+        fused_pf,
+        gain: base_ns / fused_ns - 1.0,
+        gain_b: best_base / fused_b - 1.0,
+        off_b: best_base / chain_b - 1.0,
+        gain_pf: best_base / fused_pf - 1.0,
+    }
+}
+
+/// JSON number, or null where the variant did not run.
+fn num(x: f64) -> Value {
+    if x.is_finite() {
+        json!(round3(x))
+    } else {
+        Value::Null
+    }
+}
+
+/// Where `pts` (x ascending) first reaches `y`, interpolated linearly; None if it never does.
+pub fn crossing(pts: &[(f64, f64)], y: f64) -> Option<f64> {
+    if pts.first()?.1 >= y {
+        return Some(pts[0].0);
+    }
+    pts.windows(2).find_map(|w| {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        (y0 < y && y1 >= y).then(|| x0 + (x1 - x0) * (y - y0) / (y1 - y0))
+    })
+}
+
 pub fn run(ctx: &Ctx) -> Result<Value> {
     let (segs, dur, delays) = plan(ctx.quick);
     let trace = campus::generate(&CampusParams::default(), segs, dur, ctx.seed);
     let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
-    let cap = capacity(&trace);
-    let n = frames.len() as f64;
+    let bench = Bench {
+        trace: &trace,
+        frames: &frames,
+        cap: capacity(&trace),
+        segs,
+        n: frames.len() as f64,
+    };
+    let n = bench.n;
     let mut t = Table::new(
         "e3_in_chain",
         ctx.seed,
         &["segments", "delay_us", "variant"],
     );
-    let kinds = [Kind::Paper, Kind::Stateful];
-    let mut prog = Progress::new(
-        "E3 in-chain",
-        ctx.reps as usize * kinds.len() * (2 + 6 * delays.len()),
-    );
+    let kinds = [Kind::Paper, Kind::Stateful, Kind::Acl(ACL_RULES)];
+    let steps: usize = kinds
+        .iter()
+        .map(|&k| 2 + delays.len() * Bench::steps(k, Depth::Full))
+        .sum::<usize>()
+        + ACL_SWEEP.len() * (2 + Bench::steps(Kind::Acl(0), Depth::Sweep));
+    let mut prog = Progress::new("E3 in-chain", ctx.reps as usize * steps);
     let base_k = [p(segs), p(0), p("baseline")];
     t.push(0, &base_k, "slf_in", trace.slf(), "packets");
     t.push(0, &base_k, "packets", n, "packets");
     t.push(0, &base_k, "flows", trace.distinct_flows() as f64, "flows");
     t.push(0, &base_k, "offered_gbps", trace.gbps(), "Gbps");
     for rep in 0..ctx.reps {
-        for kind in kinds {
-            let v = |name: &str| format!("{}{name}", kind.prefix());
-            let tm = baseline(kind, &frames, cap);
-            push_timing(&mut t, rep, &[p(segs), p(0), v("baseline")], tm, n);
-            prog.step("baseline");
-            let tm = baseline_burst(kind, &frames, cap);
-            push_timing(&mut t, rep, &[p(segs), p(0), v("baseline_burst")], tm, n);
-            prog.step("baseline, burst-aware chain");
+        for &kind in &kinds {
+            bench.baselines(&mut t, rep, kind, &mut prog);
             for &d in &delays {
-                let k = |name: &str| [p(segs), p(d), v(name)];
-                let (tm, order) = fused(kind, &trace, &frames, cap, d)?;
-                push_timing(&mut t, rep, &k("fused"), tm, n);
-                if rep == 0 && kind == Kind::Paper {
-                    let slf_out = slf(order.iter().map(|&i| trace.pkts[i as usize].flow));
-                    t.push(0, &k("fused"), "slf_out", slf_out, "packets");
-                }
-                prog.step(&format!("T={d} fused"));
-                if kind == Kind::Paper {
-                    // Reframer's own cost does not depend on the chain behind it.
-                    let tm = reframer_only(&trace, &frames, cap, d)?;
-                    push_timing(&mut t, rep, &k("reframer_only"), tm, n);
-                }
-                prog.step(&format!("T={d} reframer only"));
-                let reordered: Vec<Frame> = order.iter().map(|&i| frames[i as usize]).collect();
-                let tm = baseline(kind, &reordered, cap);
-                push_timing(&mut t, rep, &k("chain_reordered"), tm, n);
-                prog.step(&format!("T={d} chain reordered"));
-                let (tm, order_b, lens) = fused_burst(kind, &trace, &frames, cap, d, false)?;
-                ensure!(
-                    order_b == order,
-                    "the burst API changed the output order at T={d}"
-                );
-                push_timing(&mut t, rep, &k("fused_burst"), tm, n);
-                if rep == 0 && kind == Kind::Paper {
-                    let mean = n / lens.len().max(1) as f64;
-                    t.push(0, &k("fused_burst"), "mean_burst", mean, "packets");
-                }
-                prog.step(&format!("T={d} fused, burst-aware chain"));
-                let (tm, ..) = fused_burst(kind, &trace, &frames, cap, d, true)?;
-                push_timing(&mut t, rep, &k("fused_burst_prefetch"), tm, n);
-                prog.step(&format!("T={d} fused, burst-aware chain, prefetch hints"));
-                let tm = chain_reordered_burst(kind, &reordered, &lens, cap);
-                push_timing(&mut t, rep, &k("chain_reordered_burst"), tm, n);
-                prog.step(&format!("T={d} chain reordered, burst-aware"));
+                bench.at_delay(&mut t, rep, kind, d, Depth::Full, &mut prog)?;
             }
+        }
+        for &rules in &ACL_SWEEP {
+            let kind = Kind::Acl(rules);
+            bench.baselines(&mut t, rep, kind, &mut prog);
+            bench.at_delay(&mut t, rep, kind, SWEEP_DELAY_US, Depth::Sweep, &mut prog)?;
         }
     }
     prog.finish();
@@ -343,48 +518,37 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
     let mut charts: Vec<Series> = Vec::new();
     let mut chains = serde_json::Map::new();
     let mut headline = None;
-    for kind in kinds {
-        let v = |name: &str| format!("{}{name}", kind.prefix());
-        let base_ns = med(&t, 0, &v("baseline"));
-        let base_burst_ns = med(&t, 0, &v("baseline_burst"));
-        // Burst-aware variants are measured against the faster of the two chains in arrival
-        // order (in arrival order most runs are one packet long, where per-burst bookkeeping
-        // costs).
-        let best_base = base_ns.min(base_burst_ns);
+    for &kind in &kinds {
+        let base_ns = med(&t, 0, &format!("{}baseline", kind.prefix()));
+        let base_burst_ns = med(&t, 0, &format!("{}baseline_burst", kind.prefix()));
         let mut rows = Vec::new();
         let (mut gain_pts, mut off_pts, mut burst_pts, mut pf_pts) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut ratio_ok = true;
         for &d in &delays {
-            let (fused_ns, chain_ns) = (med(&t, d, &v("fused")), med(&t, d, &v("chain_reordered")));
-            let (fused_b, chain_b) = (
-                med(&t, d, &v("fused_burst")),
-                med(&t, d, &v("chain_reordered_burst")),
-            );
-            let fused_pf = med(&t, d, &v("fused_burst_prefetch"));
-            let gain = base_ns / fused_ns - 1.0;
-            let (gain_b, off_b) = (best_base / fused_b - 1.0, best_base / chain_b - 1.0);
-            let gain_pf = best_base / fused_pf - 1.0;
-            gain_pts.push((d as f64, gain * 100.0));
-            off_pts.push((d as f64, off_b * 100.0));
-            burst_pts.push((d as f64, gain_b * 100.0));
-            pf_pts.push((d as f64, gain_pf * 100.0));
+            let g = gains(&t, segs, kind, d);
+            gain_pts.push((d as f64, g.gain * 100.0));
+            off_pts.push((d as f64, g.off_b * 100.0));
+            burst_pts.push((d as f64, g.gain_b * 100.0));
+            if g.gain_pf.is_finite() {
+                pf_pts.push((d as f64, g.gain_pf * 100.0));
+            }
             // In-chain must keep at least 0.7 of the off-chain gain (where there is one).
-            ratio_ok &= off_b <= 0.0 || gain_b.max(gain_pf) >= 0.7 * off_b;
-            rows.push(json!({"delay_us": d, "fused_ns": round3(fused_ns),
-                "reframer_ns": round3(med(&t, d, "reframer_only")),
-                "chain_reordered_ns": round3(chain_ns), "gain_incl_reframer": round3(gain),
-                "gain_chain_only": round3(base_ns / chain_ns - 1.0),
-                "fused_burst_ns": round3(fused_b), "fused_burst_prefetch_ns": round3(fused_pf),
-                "chain_reordered_burst_ns": round3(chain_b),
-                "gain_incl_reframer_burst": round3(gain_b),
-                "gain_incl_reframer_burst_prefetch": round3(gain_pf),
-                "gain_chain_only_burst": round3(off_b)}));
+            ratio_ok &= g.off_b <= 0.0 || g.gain_b.max(g.gain_pf) >= 0.7 * g.off_b;
+            rows.push(json!({"delay_us": d, "fused_ns": num(g.fused_ns),
+                "reframer_ns": num(med(&t, d, "reframer_only")),
+                "chain_reordered_ns": num(g.chain_ns), "gain_incl_reframer": num(g.gain),
+                "gain_chain_only": num(base_ns / g.chain_ns - 1.0),
+                "fused_burst_ns": num(g.fused_b), "fused_burst_prefetch_ns": num(g.fused_pf),
+                "chain_reordered_burst_ns": num(g.chain_b),
+                "gain_incl_reframer_burst": num(g.gain_b),
+                "gain_incl_reframer_burst_prefetch": num(g.gain_pf),
+                "gain_chain_only_burst": num(g.off_b)}));
             t.push(
                 0,
-                &[p(segs), p(d), v("fused")],
+                &[p(segs), p(d), format!("{}fused", kind.prefix())],
                 "gain_vs_baseline",
-                gain,
+                g.gain,
                 "fraction",
             );
         }
@@ -393,22 +557,21 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        let name = match kind {
-            Kind::Paper => "paper chain",
-            Kind::Stateful => "stateful chain",
-        };
-        for (what, pts, dashed) in [
+        let mut series = vec![
             ("per packet, incl. Reframer", &gain_pts, false),
             ("burst-aware, incl. Reframer", &burst_pts, false),
-            (
+        ];
+        if !pf_pts.is_empty() {
+            series.push((
                 "burst-aware + prefetch hints, incl. Reframer",
                 &pf_pts,
                 false,
-            ),
-            ("burst-aware, alone on Reframer's bursts", &off_pts, true),
-        ] {
+            ));
+        }
+        series.push(("burst-aware, alone on Reframer's bursts", &off_pts, true));
+        for (what, pts, dashed) in series {
             charts.push(Series {
-                name: format!("{name}, {what}"),
+                name: format!("{}, {what}", kind.name()),
                 points: pts.clone(),
                 dashed,
             });
@@ -418,7 +581,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
             .copied()
             .fold((0.0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
         let summary = json!({
-            "baseline_ns": round3(base_ns), "baseline_burst_ns": round3(base_burst_ns),
+            "baseline_ns": num(base_ns), "baseline_burst_ns": num(base_burst_ns),
             "by_delay": rows,
             "burst_gain_at_64us": best_at64.map(round3),
             "burst_meets_30pct_at_64us": best_at64.map(|g| g >= 0.30),
@@ -429,15 +592,9 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
         if kind == Kind::Paper {
             headline = Some(summary.clone());
         }
-        chains.insert(
-            match kind {
-                Kind::Paper => "paper",
-                Kind::Stateful => "stateful",
-            }
-            .into(),
-            summary,
-        );
+        chains.insert(kind.key(), summary);
     }
+    let sweep = acl_sweep(&t, segs, &ctx.out)?;
     t.write(&ctx.out)?;
     let paper_pts: Vec<(f64, f64)> = paper::E3_REFRAMER_GBPS
         .iter()
@@ -458,23 +615,21 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
         &ctx.out,
         "e3_in_chain",
     )?;
-    let variants = [
-        "fused",
-        "reframer_only",
-        "chain_reordered",
-        "fused_burst",
-        "fused_burst_prefetch",
-        "chain_reordered_burst",
-        "stateful_fused",
-        "stateful_fused_burst",
-        "stateful_fused_burst_prefetch",
-        "stateful_chain_reordered_burst",
-    ];
+    let variants = kinds.iter().flat_map(|k| {
+        let mut v = vec!["fused", "fused_burst", "chain_reordered_burst"];
+        if *k == Kind::Paper {
+            v.extend(["reframer_only", "chain_reordered"]);
+        }
+        if k.has_state_hints() {
+            v.push("fused_burst_prefetch");
+        }
+        v.into_iter()
+            .map(move |name| format!("{}{name}", k.prefix()))
+    });
     let ns_series = variants
-        .iter()
         .map(|v| Series {
-            name: (*v).into(),
-            points: delays.iter().map(|&d| (d as f64, med(&t, d, v))).collect(),
+            points: delays.iter().map(|&d| (d as f64, med(&t, d, &v))).collect(),
+            name: v,
             dashed: false,
         })
         .chain(std::iter::once(Series {
@@ -511,12 +666,115 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
             json!(at64.map(|g| g >= paper::TARGET_E3_GAIN_AT_64)),
         );
         m.insert("chains".into(), Value::Object(chains));
+        m.insert("acl_sweep".into(), sweep);
     }
     Ok(out)
+}
+
+/// The per-flow-work sweep at T = 64 µs: per blocklist size (0 = the paper's chain), the
+/// chain's extra cost per packet in arrival order over the paper's chain (the added rule walk,
+/// i.e. per-flow work) and the gains; where in-chain Reframer breaks even and reaches +30%,
+/// interpolated on that cost. Plotted as `e3_acl_sweep`.
+fn acl_sweep(t: &Table, segs: u32, out: &std::path::Path) -> Result<Value> {
+    let mut sizes: Vec<usize> = std::iter::once(0)
+        .chain(ACL_SWEEP)
+        .chain([ACL_RULES])
+        .collect();
+    sizes.sort_unstable();
+    let base = |kind: Kind| {
+        t.median(
+            &[p(segs), p(0), format!("{}baseline", kind.prefix())],
+            "ns_per_packet",
+        )
+        .unwrap_or(f64::NAN)
+    };
+    let paper_base = base(Kind::Paper);
+    let (mut rows, mut inc, mut inc_b, mut off) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &rules in &sizes {
+        let kind = if rules == 0 {
+            Kind::Paper
+        } else {
+            Kind::Acl(rules)
+        };
+        let g = gains(t, segs, kind, SWEEP_DELAY_US);
+        let work = base(kind) - paper_base;
+        inc.push((work, g.gain * 100.0));
+        inc_b.push((work, g.gain_b * 100.0));
+        off.push((work, g.off_b * 100.0));
+        rows.push(
+            json!({"rules": rules, "added_ns": num(work), "baseline_ns": num(base(kind)),
+            "fused_ns": num(g.fused_ns), "fused_burst_ns": num(g.fused_b),
+            "chain_reordered_burst_ns": num(g.chain_b), "gain_incl_reframer": num(g.gain),
+            "gain_incl_reframer_burst": num(g.gain_b), "gain_chain_only_burst": num(g.off_b)}),
+        );
+    }
+    // Noise can make the measured cost non-monotone in the rule count; the crossings read the
+    // points in cost order.
+    for pts in [&mut inc, &mut inc_b, &mut off] {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let best = |y: f64| {
+        let a = crossing(&inc, y);
+        let b = crossing(&inc_b, y);
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    };
+    let (even, thirty) = (best(0.0), best(30.0));
+    plot::write(
+        &Chart {
+            title: format!(
+                "E3: in-chain gain vs the chain's per-flow work (T = {SWEEP_DELAY_US} µs, {segs} segments)"
+            ),
+            x_label: "per-flow work added to the paper's chain (ns/packet, arrival order)".into(),
+            y_label: "throughput gain (%)".into(),
+            series: vec![
+                Series {
+                    name: "per packet, incl. Reframer".into(),
+                    points: inc,
+                    dashed: false,
+                },
+                Series {
+                    name: "burst-aware, incl. Reframer".into(),
+                    points: inc_b,
+                    dashed: false,
+                },
+                Series {
+                    name: "burst-aware, alone on Reframer's bursts".into(),
+                    points: off,
+                    dashed: true,
+                },
+            ],
+        },
+        out,
+        "e3_acl_sweep",
+    )?;
+    Ok(json!({"delay_us": SWEEP_DELAY_US, "rows": rows,
+        "break_even_added_ns": even.map(round3), "plus_30pct_added_ns": thirty.map(round3)}))
 }
 
 /// CPU time per packet (the headline) and wall time per packet (for reference).
 fn push_timing(t: &mut Table, rep: u32, k: &[String], tm: Timing, n: f64) {
     t.push(rep, k, "ns_per_packet", tm.cpu_s * 1e9 / n, "ns");
     t.push(rep, k, "ns_per_packet_wall", tm.wall_s * 1e9 / n, "ns");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crossing;
+
+    #[test]
+    fn crossing_interpolates_the_first_rise() {
+        let pts = [(0.0, -10.0), (100.0, 10.0), (200.0, 50.0), (300.0, 20.0)];
+        assert_eq!(crossing(&pts, 0.0), Some(50.0));
+        assert_eq!(crossing(&pts, 30.0), Some(150.0));
+        assert_eq!(
+            crossing(&pts, -20.0),
+            Some(0.0),
+            "already above at the first point"
+        );
+        assert_eq!(crossing(&pts, 60.0), None);
+        assert_eq!(crossing(&[], 0.0), None);
+    }
 }

@@ -167,6 +167,55 @@ impl Firewall {
         self.rules
     }
 
+    /// A threat blocklist of `n` deny rules, as an operator feeds an iptables chain (no ipset)
+    /// or an IPFilter: mostly destination networks (/16 to /32), some of them for one protocol
+    /// and port range, and a tenth source networks of a guest range (172.16/12). No rule covers
+    /// an address of `servers` or a campus client (10/8), so the verdicts stay those of the
+    /// rules behind them; every packet that misses the last-match cache walks all `n` rules,
+    /// which is what makes the walk the chain's per-flow work. Deterministic.
+    pub fn blocklist_rules(n: usize, servers: &[u32]) -> Vec<Rule> {
+        let mut sorted = servers.to_vec();
+        sorted.sort_unstable();
+        let covers_server = |net: u32, mask: u32| {
+            let lo = sorted.partition_point(|&a| a < net & mask);
+            sorted.get(lo).is_some_and(|&a| a & mask == net & mask)
+        };
+        let mut r = crate::rng::Rng::new(0xB10C_0115_7000, n as u64);
+        let mut v = Vec::with_capacity(n);
+        while v.len() < n {
+            let bits = r.range(16, 32) as u32;
+            let mask = u32::MAX << (32 - bits);
+            let kind = r.range(0, 9);
+            if kind == 0 {
+                let src = 0xAC10_0000 | (r.next_u32() & 0x000F_FFFF);
+                v.push(Rule {
+                    src,
+                    src_mask: mask,
+                    ..Rule::any(Action::Deny)
+                });
+                continue;
+            }
+            let dst = r.next_u32() & mask;
+            let first = dst >> 24;
+            if first == 0 || first == 10 || first == 127 || first >= 224 || covers_server(dst, mask)
+            {
+                continue;
+            }
+            let mut rule = Rule {
+                dst,
+                dst_mask: mask,
+                ..Rule::any(Action::Deny)
+            };
+            if kind <= 2 {
+                let lo = r.range(1, 60_000) as u16;
+                rule.proto = Some(if kind == 1 { 6 } else { 17 });
+                rule.dport = (lo, lo.saturating_add(r.range(0, 1000) as u16));
+            }
+            v.push(rule);
+        }
+        v
+    }
+
     /// The chain's rule set: 30 generic rules, one `allow dst x/32` per host in `hosts`, 15
     /// more generic rules, then `allow all` (the paper's fw-rules ends in `1 all`).
     pub fn paper_rules(hosts: &[u32]) -> Vec<Rule> {
@@ -257,6 +306,43 @@ mod tests {
             };
             assert_eq!(fw.classify(&k).map(|x| x.0), naive(&rules, &k), "{k:?}");
         }
+    }
+
+    /// The blocklist has the asked size, is the same every time, and matches neither a
+    /// server of the pool nor a campus client, whatever the protocol and port: the chain's
+    /// verdicts do not change, only its rule walk grows.
+    #[test]
+    fn blocklist_matches_no_traced_host() {
+        let servers = crate::trace::hosts::server_pool();
+        let rules = Firewall::blocklist_rules(3000, &servers);
+        assert_eq!(rules.len(), 3000);
+        assert_eq!(rules, Firewall::blocklist_rules(3000, &servers));
+        assert!(rules.iter().all(|r| r.action == Action::Deny));
+        let fw = Firewall::new(&rules);
+        let mut r = Rng::new(5, 5);
+        for (i, &dst) in servers.iter().enumerate() {
+            let k = Tuple {
+                src: crate::trace::hosts::client_addr(&mut r),
+                dst,
+                sport: r.next_u32() as u16,
+                dport: r.next_u32() as u16,
+                proto: if i % 2 == 0 { 6 } else { 17 },
+            };
+            assert_eq!(fw.classify(&k), None, "{k:?}");
+        }
+        // It does match what it lists: a guest source, and a listed destination network.
+        let guest = rules
+            .iter()
+            .find(|r| r.src_mask != 0)
+            .expect("source rules");
+        let k = Tuple {
+            src: guest.src,
+            dst: servers[0],
+            sport: 1,
+            dport: 2,
+            proto: 6,
+        };
+        assert_eq!(fw.classify(&k).map(|x| x.1), Some(Action::Deny));
     }
 
     #[test]

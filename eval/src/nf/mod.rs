@@ -83,6 +83,22 @@ impl Chain {
         }
     }
 
+    /// The paper's chain with a blocklist of `rules` deny rules walked in order ahead of its
+    /// firewall's own rules ([`firewall::Firewall::blocklist_rules`]): the same verdicts, with
+    /// a rule walk per flow lookup that grows with `rules`. E3 sweeps it to find how much
+    /// per-flow work a chain needs before Reframer pays on its core.
+    pub fn acl(capacity: usize, rules: usize) -> Self {
+        let servers = server_pool();
+        let mut list = firewall::Firewall::blocklist_rules(rules, &servers);
+        list.extend(firewall::Firewall::paper_rules(
+            &servers[..hosts::FW_HOST_RULES],
+        ));
+        Self {
+            fw: firewall::Firewall::new(&list),
+            ..Self::paper(capacity, false)
+        }
+    }
+
     /// Starts loading the per-flow state of a flow of Reframer hash `hash` (a burst's
     /// [`reframer_core::BurstHint::hash`]) ahead of its burst.
     #[inline]
@@ -402,6 +418,46 @@ mod tests {
             if cap == 3 {
                 assert!(ct.stats.table_full > 0 && chains[0].stats.dropped == ct.stats.table_full);
             }
+        }
+    }
+
+    /// The ACL chain gives every packet of a campus trace the paper chain's verdict and
+    /// rewrite (its blocklist matches none of them), per packet and per burst; only its rule
+    /// list is longer.
+    #[test]
+    fn acl_chain_keeps_the_paper_chains_verdicts() {
+        let t = crate::trace::campus::generate(
+            &crate::trace::campus::CampusParams::default(),
+            2,
+            5_000_000,
+            9,
+        );
+        let frames: Vec<Frame> = (0..t.pkts.len()).map(|i| t.frame(i)).collect();
+        let cap = t.distinct_flows() * 2;
+        let mut paper = Chain::paper(cap, false);
+        let mut acl = Chain::acl(cap, 500);
+        assert_eq!(acl.fw.rule_count(), paper.fw.rule_count() + 500);
+        let mut acl_burst = Chain::acl(cap, 500);
+        for (i, f) in frames.iter().enumerate() {
+            let (mut a, mut b) = (*f, *f);
+            let w = f.wire_len;
+            assert_eq!(
+                paper.process(a.as_mut(), w, i as u64),
+                acl.process(b.as_mut(), w, i as u64)
+            );
+            assert_eq!(a.as_ref(), b.as_ref());
+        }
+        let mut copy = frames.clone();
+        for (i, batch) in copy.chunks_mut(32).enumerate() {
+            acl_burst.process_burst(batch, i as u64);
+        }
+        assert!(frames.len() > 1000 && paper.stats.forwarded > 0);
+        for c in [&acl, &acl_burst] {
+            assert_eq!(c.stats.digest, paper.stats.digest);
+            assert_eq!(
+                (c.stats.forwarded, c.stats.dropped),
+                (paper.stats.forwarded, paper.stats.dropped)
+            );
         }
     }
 
