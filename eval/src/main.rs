@@ -121,6 +121,14 @@ enum Cmd {
         /// Print the E3 trace's packet count and exit.
         #[arg(long)]
         count_only: bool,
+        /// E3: run one variant of `eval e3` exactly as it times it (with --delay-us where it
+        /// has a window), on `eval e3 --quick`'s trace; for `valgrind --tool=callgrind
+        /// --toggle-collect='*timing::time*'`, which counts only the timed region.
+        #[arg(long, value_parser = exp::one_run::E3_VARIANTS)]
+        variant: Option<String>,
+        /// E3 with --variant: the stateful chain instead of the paper's.
+        #[arg(long)]
+        stateful: bool,
     },
 }
 
@@ -336,8 +344,12 @@ fn run(cli: Cli) -> Result<()> {
             skip_chain,
             reframer_only,
             count_only,
+            variant,
+            stateful,
         } => {
-            let n = if which == "e2" {
+            let n = if let Some(v) = variant {
+                exp::one_run::e3_variant(&v, stateful, delay_us, seed)?
+            } else if which == "e2" {
                 exp::one_run::e2(clients, packets, interleave, seed, skip_chain)
             } else {
                 exp::one_run::e3(

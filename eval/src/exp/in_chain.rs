@@ -129,7 +129,7 @@ impl Pool {
 }
 
 /// Chain table capacity: every flow of the trace fits (the paper sized its table at 2M).
-fn capacity(trace: &Trace) -> usize {
+pub fn capacity(trace: &Trace) -> usize {
     trace.distinct_flows() + trace.distinct_flows() / 4 + 1024
 }
 
@@ -243,6 +243,30 @@ pub fn chain_reordered_burst(kind: Kind, reordered: &[Frame], lens: &[u32], cap:
     });
     black_box(chain.stats.digest);
     tm
+}
+
+/// Reframer's output order and burst lengths at `delay_us` (untimed: the scheduler alone,
+/// through the burst API, on the same RX batches as every timed variant).
+pub fn output_order(
+    trace: &Trace,
+    frames: &[Frame],
+    cap: usize,
+    delay_us: u64,
+) -> Result<(Vec<u32>, Vec<u32>)> {
+    let mut sched = drive::scheduler(drive::paper_config(delay_us * 1000, cap))?;
+    let (mut order, mut lens) = (Vec::with_capacity(frames.len()), Vec::new());
+    let c = drive::run_batched_bursts(
+        &mut sched,
+        trace,
+        frames.iter().copied(),
+        RX_BATCH,
+        |burst: &mut Vec<Frame>, info, _, _| {
+            order.extend(burst.iter().map(|f| f.id));
+            lens.push(info.len);
+        },
+    );
+    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
+    Ok((order, lens))
 }
 
 pub fn reframer_only(trace: &Trace, frames: &[Frame], cap: usize, delay_us: u64) -> Result<Timing> {

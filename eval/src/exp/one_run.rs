@@ -5,7 +5,7 @@ use crate::exp::in_chain;
 use crate::nf::Chain;
 use crate::trace::campus::{self, CampusParams};
 use crate::trace::{motivation, Frame};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::hint::black_box;
 
 /// E2: the motivation trace through the chain (or only built, with `skip_chain`).
@@ -75,6 +75,68 @@ pub fn e3(
             d * 1000,
             cap,
         ))?);
+    }
+    Ok(frames.len() as u64)
+}
+
+/// The variants [`e3_variant`] runs (`eval e3`'s names, paper chain).
+pub const E3_VARIANTS: [&str; 8] = [
+    "baseline",
+    "baseline_burst",
+    "fused",
+    "reframer_only",
+    "chain_reordered",
+    "fused_burst",
+    "fused_burst_prefetch",
+    "chain_reordered_burst",
+];
+
+/// One variant of `eval e3 --quick` (its trace, seed `seed`, window `delay_us`), run through
+/// the very function E3 times, with whatever it needs (Reframer's output order) prepared
+/// untimed first. Under `valgrind --tool=callgrind --toggle-collect='*timing::time*'` the
+/// counts are those of the timed region only. Returns the packet count.
+pub fn e3_variant(variant: &str, stateful: bool, delay_us: Option<u64>, seed: u64) -> Result<u64> {
+    use in_chain::Kind;
+    let kind = if stateful {
+        Kind::Stateful
+    } else {
+        Kind::Paper
+    };
+    let (segs, dur, _) = in_chain::plan(true);
+    let trace = campus::generate(&CampusParams::default(), segs, dur, seed);
+    let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
+    let cap = in_chain::capacity(&trace);
+    let d = || delay_us.context("this variant needs --delay-us");
+    let reordered = |d: u64| -> Result<(Vec<Frame>, Vec<u32>)> {
+        let (order, lens) = in_chain::output_order(&trace, &frames, cap, d)?;
+        Ok((order.iter().map(|&i| frames[i as usize]).collect(), lens))
+    };
+    match variant {
+        "baseline" => {
+            black_box(in_chain::baseline(kind, &frames, cap));
+        }
+        "baseline_burst" => {
+            black_box(in_chain::baseline_burst(kind, &frames, cap));
+        }
+        "fused" => {
+            black_box(in_chain::fused(kind, &trace, &frames, cap, d()?)?);
+        }
+        "reframer_only" => {
+            black_box(in_chain::reframer_only(&trace, &frames, cap, d()?)?);
+        }
+        "chain_reordered" => {
+            let (r, _) = reordered(d()?)?;
+            black_box(in_chain::baseline(kind, &r, cap));
+        }
+        "fused_burst" | "fused_burst_prefetch" => {
+            let pf = variant == "fused_burst_prefetch";
+            black_box(in_chain::fused_burst(kind, &trace, &frames, cap, d()?, pf)?);
+        }
+        "chain_reordered_burst" => {
+            let (r, lens) = reordered(d()?)?;
+            black_box(in_chain::chain_reordered_burst(kind, &r, &lens, cap));
+        }
+        other => anyhow::bail!("unknown E3 variant {other:?}"),
     }
     Ok(frames.len() as u64)
 }
