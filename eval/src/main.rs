@@ -121,10 +121,11 @@ enum Cmd {
         /// Print the E3 trace's packet count and exit.
         #[arg(long)]
         count_only: bool,
-        /// E3: run one variant of `eval e3` exactly as it times it (with --delay-us where it
-        /// has a window), on `eval e3 --quick`'s trace; for `valgrind --tool=callgrind
+        /// E3: run one variant of `eval e3` (`fused_burst`, ...) exactly as it times it, or a
+        /// diagnostic `x_*` one (exp/interference.rs), on `eval e3 --quick`'s trace (with
+        /// --delay-us where it has a window); for `valgrind --tool=callgrind
         /// --toggle-collect='*timing::time*'`, which counts only the timed region.
-        #[arg(long, value_parser = exp::one_run::E3_VARIANTS)]
+        #[arg(long)]
         variant: Option<String>,
         /// E3 with --variant: the stateful chain instead of the paper's.
         #[arg(long)]

@@ -79,17 +79,6 @@ pub fn e3(
     Ok(frames.len() as u64)
 }
 
-/// The variants [`e3_variant`] runs (`eval e3`'s names, paper chain).
-pub const E3_VARIANTS: [&str; 8] = [
-    "baseline",
-    "baseline_burst",
-    "fused",
-    "reframer_only",
-    "chain_reordered",
-    "fused_burst",
-    "fused_burst_prefetch",
-    "chain_reordered_burst",
-];
 
 /// One variant of `eval e3 --quick` (its trace, seed `seed`, window `delay_us`), run through
 /// the very function E3 times, with whatever it needs (Reframer's output order) prepared
@@ -136,7 +125,9 @@ pub fn e3_variant(variant: &str, stateful: bool, delay_us: Option<u64>, seed: u6
             let (r, lens) = reordered(d()?)?;
             black_box(in_chain::chain_reordered_burst(kind, &r, &lens, cap));
         }
-        other => anyhow::bail!("unknown E3 variant {other:?}"),
+        x => {
+            black_box(crate::exp::interference::run(x, kind, &trace, &frames, cap, d()?)?);
+        }
     }
     Ok(frames.len() as u64)
 }
