@@ -130,6 +130,9 @@ enum Cmd {
         /// E3 with --variant: the stateful chain instead of the paper's.
         #[arg(long)]
         stateful: bool,
+        /// E3 with --variant: runs of it, each printed as CPU ns per packet.
+        #[arg(long, default_value_t = 1)]
+        reps: u32,
     },
 }
 
@@ -347,9 +350,14 @@ fn run(cli: Cli) -> Result<()> {
             count_only,
             variant,
             stateful,
+            reps,
         } => {
             let n = if let Some(v) = variant {
-                exp::one_run::e3_variant(&v, stateful, delay_us, seed)?
+                let (n, ns) = exp::one_run::e3_variant(&v, stateful, delay_us, seed, reps)?;
+                for x in ns {
+                    outln!("{x:.1}");
+                }
+                n
             } else if which == "e2" {
                 exp::one_run::e2(clients, packets, interleave, seed, skip_chain)
             } else {

@@ -2,6 +2,7 @@
 
 use crate::drive;
 use crate::exp::in_chain;
+use crate::exp::timing::Timing;
 use crate::nf::Chain;
 use crate::trace::campus::{self, CampusParams};
 use crate::trace::{motivation, Frame};
@@ -79,12 +80,18 @@ pub fn e3(
     Ok(frames.len() as u64)
 }
 
-
-/// One variant of `eval e3 --quick` (its trace, seed `seed`, window `delay_us`), run through
-/// the very function E3 times, with whatever it needs (Reframer's output order) prepared
-/// untimed first. Under `valgrind --tool=callgrind --toggle-collect='*timing::time*'` the
-/// counts are those of the timed region only. Returns the packet count.
-pub fn e3_variant(variant: &str, stateful: bool, delay_us: Option<u64>, seed: u64) -> Result<u64> {
+/// One variant of `eval e3 --quick` (its trace, seed `seed`, window `delay_us`), run `reps`
+/// times through the very function E3 times, with whatever it needs (Reframer's output order)
+/// prepared untimed first. Under `valgrind --tool=callgrind --toggle-collect='*timing::time*'`
+/// the counts are those of the timed region only. Returns the packet count and the CPU ns per
+/// packet of each run.
+pub fn e3_variant(
+    variant: &str,
+    stateful: bool,
+    delay_us: Option<u64>,
+    seed: u64,
+    reps: u32,
+) -> Result<(u64, Vec<f64>)> {
     use in_chain::Kind;
     let kind = if stateful {
         Kind::Stateful
@@ -96,38 +103,33 @@ pub fn e3_variant(variant: &str, stateful: bool, delay_us: Option<u64>, seed: u6
     let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
     let cap = in_chain::capacity(&trace);
     let d = || delay_us.context("this variant needs --delay-us");
-    let reordered = |d: u64| -> Result<(Vec<Frame>, Vec<u32>)> {
-        let (order, lens) = in_chain::output_order(&trace, &frames, cap, d)?;
-        Ok((order.iter().map(|&i| frames[i as usize]).collect(), lens))
+    let (reordered, lens) = match variant {
+        "chain_reordered" | "chain_reordered_burst" => {
+            let (order, lens) = in_chain::output_order(&trace, &frames, cap, d()?)?;
+            (order.iter().map(|&i| frames[i as usize]).collect(), lens)
+        }
+        _ => (Vec::new(), Vec::new()),
     };
-    match variant {
-        "baseline" => {
-            black_box(in_chain::baseline(kind, &frames, cap));
-        }
-        "baseline_burst" => {
-            black_box(in_chain::baseline_burst(kind, &frames, cap));
-        }
-        "fused" => {
-            black_box(in_chain::fused(kind, &trace, &frames, cap, d()?)?);
-        }
-        "reframer_only" => {
-            black_box(in_chain::reframer_only(&trace, &frames, cap, d()?)?);
-        }
-        "chain_reordered" => {
-            let (r, _) = reordered(d()?)?;
-            black_box(in_chain::baseline(kind, &r, cap));
-        }
-        "fused_burst" | "fused_burst_prefetch" => {
-            let pf = variant == "fused_burst_prefetch";
-            black_box(in_chain::fused_burst(kind, &trace, &frames, cap, d()?, pf)?);
-        }
-        "chain_reordered_burst" => {
-            let (r, lens) = reordered(d()?)?;
-            black_box(in_chain::chain_reordered_burst(kind, &r, &lens, cap));
-        }
-        x => {
-            black_box(crate::exp::interference::run(x, kind, &trace, &frames, cap, d()?)?);
-        }
-    }
-    Ok(frames.len() as u64)
+    let once = || -> Result<Timing> {
+        Ok(match variant {
+            "baseline" => in_chain::baseline(kind, &frames, cap),
+            "baseline_burst" => in_chain::baseline_burst(kind, &frames, cap),
+            "fused" => in_chain::fused(kind, &trace, &frames, cap, d()?)?,
+            "reframer_only" => in_chain::reframer_only(&trace, &frames, cap, d()?)?,
+            "chain_reordered" => in_chain::baseline(kind, &reordered, cap),
+            "fused_burst" | "fused_burst_prefetch" => {
+                let pf = variant == "fused_burst_prefetch";
+                in_chain::fused_burst(kind, &trace, &frames, cap, d()?, pf)?
+            }
+            "chain_reordered_burst" => {
+                in_chain::chain_reordered_burst(kind, &reordered, &lens, cap)
+            }
+            x => crate::exp::interference::run(x, kind, &trace, &frames, cap, d()?)?,
+        })
+    };
+    let n = frames.len() as f64;
+    let ns = (0..reps.max(1))
+        .map(|_| once().map(|t| t.cpu_s * 1e9 / n))
+        .collect::<Result<Vec<f64>>>()?;
+    Ok((frames.len() as u64, ns))
 }
