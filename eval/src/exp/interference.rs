@@ -21,7 +21,6 @@ use crate::trace::{Frame, Packet, Trace};
 use anyhow::{ensure, Result};
 use std::hint::black_box;
 
-
 /// Runs diagnostic `variant` (one of the `x_*` names above).
 pub fn run(
     variant: &str,
@@ -99,7 +98,10 @@ impl Schedule {
         s.shutdown(end);
         drain(&mut s, steps);
         let (expect, _) = in_chain::output_order(trace, frames, cap, d)?;
-        ensure!(order == expect, "replayed schedule differs from the driver's");
+        ensure!(
+            order == expect,
+            "replayed schedule differs from the driver's"
+        );
         Ok(Self { order, bursts })
     }
 }
@@ -143,7 +145,13 @@ fn reframer_only_burst(trace: &Trace, frames: &[Frame], cap: usize, d: u64) -> R
 
 /// The chain on `reordered` (Reframer's order), each burst received into pooled buffers just
 /// before the chain takes it.
-fn chain_handles(kind: Kind, reordered: &[Frame], s: &Schedule, bursts: bool, cap: usize) -> Timing {
+fn chain_handles(
+    kind: Kind,
+    reordered: &[Frame],
+    s: &Schedule,
+    bursts: bool,
+    cap: usize,
+) -> Timing {
     let mut chain = kind.chain(cap);
     let pool = Pool::new();
     let mut buf: Vec<Mbuf> = Vec::with_capacity(256);
