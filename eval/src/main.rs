@@ -133,6 +133,10 @@ enum Cmd {
         /// E3 with --variant: runs of it, each printed as CPU ns per packet.
         #[arg(long, default_value_t = 1)]
         reps: u32,
+        /// E3 with --variant: a second variant timed right after each run of the first (A, B,
+        /// A, B, ...), printed on the same line.
+        #[arg(long)]
+        vs: Option<String>,
     },
 }
 
@@ -351,11 +355,14 @@ fn run(cli: Cli) -> Result<()> {
             variant,
             stateful,
             reps,
+            vs,
         } => {
             let n = if let Some(v) = variant {
-                let (n, ns) = exp::one_run::e3_variant(&v, stateful, delay_us, seed, reps)?;
-                for x in ns {
-                    outln!("{x:.1}");
+                let (n, runs) =
+                    exp::one_run::e3_variant(&v, stateful, delay_us, seed, reps, vs.as_deref())?;
+                for r in runs {
+                    let r: Vec<String> = r.iter().map(|x| format!("{x:.1}")).collect();
+                    outln!("{}", r.join(" "));
                 }
                 n
             } else if which == "e2" {

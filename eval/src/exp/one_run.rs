@@ -83,15 +83,16 @@ pub fn e3(
 /// One variant of `eval e3 --quick` (its trace, seed `seed`, window `delay_us`), run `reps`
 /// times through the very function E3 times, with whatever it needs (Reframer's output order)
 /// prepared untimed first. Under `valgrind --tool=callgrind --toggle-collect='*timing::time*'`
-/// the counts are those of the timed region only. Returns the packet count and the CPU ns per
-/// packet of each run.
+/// the counts are those of the timed region only. With `vs`, each run times that variant too,
+/// right after. Returns the packet count and the CPU ns per packet of each run.
 pub fn e3_variant(
     variant: &str,
     stateful: bool,
     delay_us: Option<u64>,
     seed: u64,
     reps: u32,
-) -> Result<(u64, Vec<f64>)> {
+    vs: Option<&str>,
+) -> Result<(u64, Vec<Vec<f64>>)> {
     use in_chain::Kind;
     let kind = if stateful {
         Kind::Stateful
@@ -103,14 +104,14 @@ pub fn e3_variant(
     let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
     let cap = in_chain::capacity(&trace);
     let d = || delay_us.context("this variant needs --delay-us");
-    let (reordered, lens) = match variant {
-        "chain_reordered" | "chain_reordered_burst" => {
-            let (order, lens) = in_chain::output_order(&trace, &frames, cap, d()?)?;
-            (order.iter().map(|&i| frames[i as usize]).collect(), lens)
-        }
-        _ => (Vec::new(), Vec::new()),
+    let reorders = |v: &str| matches!(v, "chain_reordered" | "chain_reordered_burst");
+    let (reordered, lens) = if reorders(variant) || vs.is_some_and(reorders) {
+        let (order, lens) = in_chain::output_order(&trace, &frames, cap, d()?)?;
+        (order.iter().map(|&i| frames[i as usize]).collect(), lens)
+    } else {
+        (Vec::new(), Vec::new())
     };
-    let once = || -> Result<Timing> {
+    let once = |variant: &str| -> Result<Timing> {
         Ok(match variant {
             "baseline" => in_chain::baseline(kind, &frames, cap),
             "baseline_burst" => in_chain::baseline_burst(kind, &frames, cap),
@@ -128,8 +129,15 @@ pub fn e3_variant(
         })
     };
     let n = frames.len() as f64;
+    // With `vs`, the two alternate (A, B, A, B, ...), so slow drifts of a shared machine
+    // hit both alike; each run's pair is one line.
     let ns = (0..reps.max(1))
-        .map(|_| once().map(|t| t.cpu_s * 1e9 / n))
-        .collect::<Result<Vec<f64>>>()?;
+        .map(|_| {
+            std::iter::once(variant)
+                .chain(vs)
+                .map(|v| once(v).map(|t| t.cpu_s * 1e9 / n))
+                .collect::<Result<Vec<f64>>>()
+        })
+        .collect::<Result<Vec<Vec<f64>>>>()?;
     Ok((frames.len() as u64, ns))
 }
