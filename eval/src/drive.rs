@@ -42,10 +42,6 @@ pub struct RunCounts {
     pub discarded: u64,
 }
 
-/// Released packets whose bytes the batched drivers prefetch ahead of the sink: a few
-/// lines each, well within the core's outstanding-miss buffers.
-pub const PREFETCH_AHEAD: usize = 4;
-
 /// Pushes `frames` (their `id` indexes `trace.pkts` for the arrival time) through `s`, calling
 /// `sink(frame, release_ns)` for each packet in output order.
 pub fn run<P, I, F>(s: &mut Scheduler<P>, trace: &Trace, frames: I, mut sink: F) -> RunCounts
@@ -71,11 +67,11 @@ where
         if let Some(f) = f {
             c.pushed += 1;
             s.push(f, t);
-            drain_released::<P, 0>(s, t, &mut out, &mut c, &mut sink);
+            drain_released(s, t, &mut out, &mut c, &mut sink);
         }
     }
     s.shutdown(end);
-    drain_released::<P, 0>(s, end, &mut out, &mut c, &mut sink);
+    drain_released(s, end, &mut out, &mut c, &mut sink);
     c
 }
 
@@ -98,22 +94,6 @@ pub fn run_batched<P, I, F>(
     trace: &Trace,
     frames: I,
     batch: usize,
-    sink: F,
-) -> RunCounts
-where
-    P: Packet,
-    I: IntoIterator<Item = P>,
-    F: FnMut(P, u64),
-{
-    run_batched_ahead::<P, I, F, PREFETCH_AHEAD>(s, trace, frames, batch, sink)
-}
-
-/// [`run_batched`] prefetching the bytes of the packet `AHEAD` places on (none with 0).
-pub fn run_batched_ahead<P, I, F, const AHEAD: usize>(
-    s: &mut Scheduler<P>,
-    trace: &Trace,
-    frames: I,
-    batch: usize,
     mut sink: F,
 ) -> RunCounts
 where
@@ -123,33 +103,15 @@ where
 {
     let mut out: Vec<P> = Vec::with_capacity(64);
     run_batched_with(s, trace, frames, batch, |s, at, c| {
-        drain_released::<P, AHEAD>(s, at, &mut out, c, &mut sink)
+        drain_released(s, at, &mut out, c, &mut sink)
     })
 }
 
 /// [`run_batched`] with the output taken a burst at a time through the scheduler's burst
 /// API: `sink(packets, info, next_hash, release_ns)` gets one flow's consecutive packets with
 /// its key and hash, so an NF can do its per-flow work once per burst, and the next burst's
-/// flow hash (if one is waiting), so it can prefetch that flow's state meanwhile. Same
-/// packets, same order. The bytes of the next burst's first [`PREFETCH_AHEAD`] packets start
-/// loading before the sink works on the current one (they come back from the hold cold).
+/// flow hash (if one is waiting), so it can prefetch that flow's state meanwhile. Same packets, same order.
 pub fn run_batched_bursts<P, I, F>(
-    s: &mut Scheduler<P>,
-    trace: &Trace,
-    frames: I,
-    batch: usize,
-    sink: F,
-) -> RunCounts
-where
-    P: Packet,
-    I: IntoIterator<Item = P>,
-    F: FnMut(&mut Vec<P>, BurstInfo, Option<u32>, u64),
-{
-    run_batched_bursts_ahead::<P, I, F, PREFETCH_AHEAD>(s, trace, frames, batch, sink)
-}
-
-/// [`run_batched_bursts`] prefetching up to `AHEAD` packets of the next burst (none with 0).
-pub fn run_batched_bursts_ahead<P, I, F, const AHEAD: usize>(
     s: &mut Scheduler<P>,
     trace: &Trace,
     frames: I,
@@ -165,13 +127,9 @@ where
     run_batched_with(s, trace, frames, batch, |s, at, c| {
         while let Some(info) = s.pop_burst(&mut out) {
             c.released += out.len() as u64;
-            let next = s.peek_bursts().next().copied();
-            if let Some(h) = next.filter(|_| AHEAD > 0) {
-                s.peek_tx()
-                    .take((h.len as usize).min(AHEAD))
-                    .for_each(P::prefetch);
-            }
-            sink(&mut out, info, next.map(|h| h.hash), at);
+            // The next burst's flow hash, for prefetching its state (`peek_bursts`).
+            let next = s.peek_bursts().next().map(|h| h.hash);
+            sink(&mut out, info, next, at);
             out.clear();
         }
         while s.pop_discarded().is_some() {
@@ -215,34 +173,19 @@ where
     c
 }
 
-/// Hands every released packet to `sink` stamped `at`, and counts recycled buffers. As
-/// [`Scheduler::hand_out`], with the bytes of the packet `AHEAD` places on prefetched as each
-/// one goes to the sink (held packets come back cold).
-fn drain_released<P: Packet, const AHEAD: usize>(
+/// Hands every released packet to `sink` stamped `at`, and counts recycled buffers.
+fn drain_released<P: Packet>(
     s: &mut Scheduler<P>,
     at: u64,
     out: &mut Vec<P>,
     c: &mut RunCounts,
     sink: &mut impl FnMut(P, u64),
 ) {
-    s.peek_tx().take(AHEAD).for_each(P::prefetch);
-    while s.pop_tx_batch(out) > 0 {
-        let mut batch = out.drain(..);
-        while let Some(p) = batch.next() {
-            if AHEAD > 0 {
-                // The packet AHEAD places on: still in this batch, or the next one's.
-                let ahead = match batch.as_slice().get(AHEAD - 1) {
-                    Some(q) => Some(q),
-                    None => s.peek_tx().nth(AHEAD - 1 - batch.len()),
-                };
-                if let Some(q) = ahead {
-                    q.prefetch();
-                }
-            }
-            c.released += 1;
-            sink(p, at);
-        }
-    }
+    let Ok(()) = s.hand_out(at, out, |f, at| {
+        c.released += 1;
+        sink(f, at);
+        Ok::<(), Infallible>(())
+    });
     while s.pop_discarded().is_some() {
         c.discarded += 1;
     }

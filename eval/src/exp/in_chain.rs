@@ -97,13 +97,6 @@ impl Packet for Mbuf {
     fn wire_len(&self) -> u16 {
         self.0.wire_len
     }
-    /// Both lines the 72-byte buffer touches (headers, then its length and id).
-    #[inline]
-    fn prefetch(&self) {
-        let f: *const Frame = &*self.0;
-        reframer_core::prefetch(f);
-        reframer_core::prefetch(f.wrapping_byte_add(size_of::<Frame>() - 1));
-    }
 }
 
 /// Recycled buffers (a mempool). It starts empty and grows to what is in flight at once

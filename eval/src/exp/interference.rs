@@ -12,9 +12,7 @@
 //!   until the RX batch Reframer released it in (handles, packets as cold as behind Reframer,
 //!   no scheduler tables);
 //! - `x_fused(_burst)_recording`: `fused(_burst)` recording the output order (and burst
-//!   lengths) inside the timed loop, as E3 did before;
-//! - `x_fused(_burst)_ahead{0,2,8}`: `fused(_burst)` with the driver prefetching the bytes
-//!   of that many released packets ahead (E3's drivers: [`drive::PREFETCH_AHEAD`]).
+//!   lengths) inside the timed loop, as E3 did before.
 
 use super::in_chain::{self, Kind, Mbuf, Pool, RX_BATCH};
 use super::timing::{time, Timing};
@@ -60,12 +58,6 @@ pub fn run(
             black_box((order, lens));
             tm
         }
-        "x_fused_ahead0" => fused_ahead::<0>(kind, trace, frames, cap, d)?,
-        "x_fused_ahead2" => fused_ahead::<2>(kind, trace, frames, cap, d)?,
-        "x_fused_ahead8" => fused_ahead::<8>(kind, trace, frames, cap, d)?,
-        "x_fused_burst_ahead0" => fused_burst_ahead::<0>(kind, trace, frames, cap, d)?,
-        "x_fused_burst_ahead2" => fused_burst_ahead::<2>(kind, trace, frames, cap, d)?,
-        "x_fused_burst_ahead8" => fused_burst_ahead::<8>(kind, trace, frames, cap, d)?,
         other => anyhow::bail!("unknown diagnostic variant {other:?}"),
     })
 }
@@ -226,64 +218,4 @@ fn process(chain: &mut crate::nf::Chain, buf: &mut [Mbuf], bursts: bool, now: u6
             black_box(chain.process(m.as_mut(), w, now));
         }
     }
-}
-
-/// `in_chain::fused` with the driver prefetching `AHEAD` packets ahead.
-fn fused_ahead<const AHEAD: usize>(
-    kind: Kind,
-    trace: &Trace,
-    frames: &[Frame],
-    cap: usize,
-    d: u64,
-) -> Result<Timing> {
-    let mut chain = kind.chain(cap);
-    let mut sched = drive::scheduler(drive::paper_config(d * 1000, cap))?;
-    let pool = Pool::new();
-    let (tm, c) = time(|| {
-        drive::run_batched_ahead::<_, _, _, AHEAD>(
-            &mut sched,
-            trace,
-            frames.iter().map(|f| pool.rx(f)),
-            RX_BATCH,
-            |mut m, at| {
-                let w = m.wire_len();
-                black_box(chain.process(m.as_mut(), w, at));
-                pool.free(m);
-            },
-        )
-    });
-    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
-    black_box(chain.stats.digest);
-    Ok(tm)
-}
-
-/// `in_chain::fused_burst` (no state prefetch) with the driver prefetching up to `AHEAD`
-/// packets of the next burst.
-fn fused_burst_ahead<const AHEAD: usize>(
-    kind: Kind,
-    trace: &Trace,
-    frames: &[Frame],
-    cap: usize,
-    d: u64,
-) -> Result<Timing> {
-    let mut chain = kind.chain(cap);
-    let mut sched = drive::scheduler(drive::paper_config(d * 1000, cap))?;
-    let pool = Pool::new();
-    let (tm, c) = time(|| {
-        drive::run_batched_bursts_ahead::<_, _, _, AHEAD>(
-            &mut sched,
-            trace,
-            frames.iter().map(|f| pool.rx(f)),
-            RX_BATCH,
-            |burst, info, _, at| {
-                chain.process_burst_keyed(burst, info.key.map(|k| (k, info.hash)), at);
-                for m in burst.drain(..) {
-                    pool.free(m);
-                }
-            },
-        )
-    });
-    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
-    black_box(chain.stats.digest);
-    Ok(tm)
 }

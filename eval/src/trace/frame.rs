@@ -96,10 +96,6 @@ impl Frame {
 pub trait Packet: AsRef<[u8]> + AsMut<[u8]> {
     fn id(&self) -> u32;
     fn wire_len(&self) -> u16;
-    /// Starts loading the packet's bytes without reading them (a hint). Only a packet behind
-    /// a pointer has anything to load; a frame held by value is where its handle is.
-    #[inline]
-    fn prefetch(&self) {}
 }
 
 impl Packet for Frame {

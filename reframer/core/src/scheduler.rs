@@ -275,16 +275,6 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.bursts.iter()
     }
 
-    /// The packets waiting for TX, next first: exactly those [`Self::pop_burst`] and
-    /// [`Self::pop_tx_batch`] hand out next, in that order. Why: a held packet's bytes were
-    /// written when it arrived, a window ago, and are rarely still in L1 when it leaves; a
-    /// caller that prefetches the buffers of the next burst while it works on the current
-    /// one hides that miss (software pipelining). The scheduler cannot do it itself: it sees
-    /// packets only through `AsRef<[u8]>`, which may read the buffer it should only prefetch.
-    pub fn peek_tx(&self) -> impl Iterator<Item = &P> + '_ {
-        self.out.iter()
-    }
-
     /// A buffer the scheduler no longer needs (a coalesced ACK or a dropped packet).
     pub fn pop_discarded(&mut self) -> Option<P> {
         self.discarded.pop_front()
@@ -801,53 +791,5 @@ fn flow_hash(parsed: &Parsed) -> u64 {
         Parsed::Flow(info) => info.key.hash64(),
         Parsed::Bypass { key: Some(k), .. } => k.hash64(),
         Parsed::Bypass { key: None, .. } => 0,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::frames::FrameSpec;
-
-    fn udp(sport: u16, ident: u16) -> Vec<u8> {
-        let mut f = FrameSpec::udp([10, 0, 0, 1].into(), [10, 0, 0, 2].into(), sport, 53, 4);
-        f.ident = ident;
-        f.build()
-    }
-
-    /// `peek_tx` shows what the next pops hand out, in order, burst after burst, and nothing
-    /// once they have.
-    #[test]
-    fn peek_tx_shows_the_next_packets_in_order() {
-        let cfg = Config {
-            delay_ns: 1_000,
-            first_packet_bypass: false,
-            ..Config::default()
-        };
-        let mut s: Scheduler<Vec<u8>> = Scheduler::new(cfg).unwrap();
-        assert_eq!(s.peek_tx().count(), 0);
-        for (i, sport) in [1, 2, 1, 3, 2, 1].into_iter().enumerate() {
-            s.push(udp(sport, i as u16), i as u64);
-        }
-        s.poll(10_000);
-        assert_eq!(s.peek_tx().count(), 6);
-        let mut out = Vec::new();
-        while s.peek_bursts().next().is_some() {
-            let peeked: Vec<Vec<u8>> = s.peek_tx().cloned().collect();
-            let info = s.pop_burst(&mut out).unwrap();
-            assert_eq!(out[..], peeked[..info.len as usize], "the next burst first");
-            assert_eq!(s.peek_tx().count(), peeked.len() - out.len());
-            assert!(
-                s.peek_tx().eq(peeked[out.len()..].iter()),
-                "then the rest, in order"
-            );
-            out.clear();
-        }
-        assert_eq!(s.peek_tx().count(), 0);
-        s.push(udp(4, 9), 20_000);
-        s.flush(20_000);
-        let peeked: Vec<Vec<u8>> = s.peek_tx().cloned().collect();
-        assert_eq!(s.pop_tx_batch(&mut out), 1);
-        assert_eq!(out, peeked);
     }
 }
