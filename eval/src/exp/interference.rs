@@ -6,6 +6,8 @@
 //! - `x_pool`: RX copy into a pooled buffer and its release, nothing else (what both
 //!   `reframer_only` and the `x_chain_*` variants pay, counted twice in their sum);
 //! - `x_reframer_only_burst`: `reframer_only` through the burst API `fused_burst` uses;
+//! - `x_reframer_only_reading`: `reframer_only` reading each released packet's id, as E3's
+//!   did before (the first touch of a held packet);
 //! - `x_chain_handles(_burst)`: the chain alone on Reframer's output through pooled buffers
 //!   filled just before it (handles, packets hot);
 //! - `x_chain_held(_burst)`: the same, but each packet is received at its arrival and held
@@ -34,6 +36,7 @@ pub fn run(
     Ok(match variant {
         "x_pool" => pool_only(frames),
         "x_reframer_only_burst" => reframer_only_burst(trace, frames, cap, d)?,
+        "x_reframer_only_reading" => reframer_only_reading(trace, frames, cap, d)?,
         "x_chain_handles" | "x_chain_handles_burst" => {
             let s = Schedule::of(trace, frames, cap, d)?;
             let reordered: Vec<Frame> = s.order.iter().map(|&i| frames[i as usize]).collect();
@@ -41,7 +44,11 @@ pub fn run(
         }
         "x_chain_held" | "x_chain_held_burst" => {
             let s = Schedule::of(trace, frames, cap, d)?;
-            chain_held(kind, frames, &s, variant.ends_with("burst"), cap)
+            chain_held::<0>(kind, frames, &s, variant.ends_with("burst"), cap)
+        }
+        "x_chain_held_pf4" | "x_chain_held_burst_pf4" => {
+            let s = Schedule::of(trace, frames, cap, d)?;
+            chain_held::<4>(kind, frames, &s, variant.ends_with("burst_pf4"), cap)
         }
         "x_fused_recording" => {
             let mut order = Vec::with_capacity(n);
@@ -143,6 +150,27 @@ fn reframer_only_burst(trace: &Trace, frames: &[Frame], cap: usize, d: u64) -> R
     Ok(tm)
 }
 
+fn reframer_only_reading(trace: &Trace, frames: &[Frame], cap: usize, d: u64) -> Result<Timing> {
+    let mut sched = drive::scheduler(drive::paper_config(d * 1000, cap))?;
+    let pool = Pool::new();
+    let mut sum = 0u64;
+    let (tm, c) = time(|| {
+        drive::run_batched(
+            &mut sched,
+            trace,
+            frames.iter().map(|f| pool.rx(f)),
+            RX_BATCH,
+            |m, at| {
+                sum = sum.wrapping_add(u64::from(m.id()) ^ at);
+                pool.free(m);
+            },
+        )
+    });
+    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
+    black_box(sum);
+    Ok(tm)
+}
+
 /// The chain on `reordered` (Reframer's order), each burst received into pooled buffers just
 /// before the chain takes it.
 fn chain_handles(
@@ -173,7 +201,13 @@ fn chain_handles(
 /// The chain on Reframer's order, each packet received at its arrival (in RX batches) and
 /// handed to the chain in the step Reframer released it: the packets' lifetimes of `fused`,
 /// without the scheduler.
-fn chain_held(kind: Kind, frames: &[Frame], s: &Schedule, bursts: bool, cap: usize) -> Timing {
+fn chain_held<const PF: usize>(
+    kind: Kind,
+    frames: &[Frame],
+    s: &Schedule,
+    bursts: bool,
+    cap: usize,
+) -> Timing {
     let mut chain = kind.chain(cap);
     let pool = Pool::new();
     let mut held: Vec<Option<Mbuf>> = (0..frames.len()).map(|_| None).collect();
@@ -188,6 +222,11 @@ fn chain_held(kind: Kind, frames: &[Frame], s: &Schedule, bursts: bool, cap: usi
                         .filter_map(|&id| held[id as usize].take()),
                 );
                 at += n as usize;
+                for id in s.order.iter().skip(at).take(PF) {
+                    if let Some(m) = &held[*id as usize] {
+                        m.prefetch();
+                    }
+                }
                 process(&mut chain, &mut buf, bursts, st as u64);
                 for m in buf.drain(..) {
                     pool.free(m);
