@@ -86,6 +86,12 @@ fn batched_driver_and_fused_chain_deliver_everything() {
             .wall_s
             > 0.0
     );
+    assert!(
+        in_chain::reframer_only_burst(&t, &frames, cap, 64)
+            .unwrap()
+            .wall_s
+            > 0.0
+    );
 }
 
 /// T = 0 releases everything at once: the order (and SLF) is the input's.

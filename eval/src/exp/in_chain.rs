@@ -8,6 +8,7 @@
 //!   datapath drives it), then the chain on every released packet, in one loop on one core:
 //!   Reframer + chain;
 //! - `reframer_only`: the same loop with the chain removed (Reframer's own cost);
+//!   `reframer_only_burst` takes the output through the burst API, as `fused_burst` does;
 //! - `chain_reordered`: the chain alone over Reframer's output order.
 //!
 //! Each chain variant also runs burst-aware (`*_burst`), as FastClick's flow elements do: the
@@ -324,6 +325,36 @@ pub fn reframer_only(trace: &Trace, frames: &[Frame], cap: usize, delay_us: u64)
     Ok(tm)
 }
 
+/// Reframer alone through the burst API `fused_burst` takes its output with: its own cost
+/// there (one key parse and one burst record per burst on top of `reframer_only`).
+pub fn reframer_only_burst(
+    trace: &Trace,
+    frames: &[Frame],
+    cap: usize,
+    delay_us: u64,
+) -> Result<Timing> {
+    let mut sched = drive::scheduler(drive::paper_config(delay_us * 1000, cap))?;
+    let pool = Pool::new();
+    let mut sum = 0u64;
+    let (tm, c) = time(|| {
+        drive::run_batched_bursts(
+            &mut sched,
+            trace,
+            frames.iter().map(|f| pool.rx(f)),
+            RX_BATCH,
+            |burst, info, _, at| {
+                sum = sum.wrapping_add(at ^ u64::from(info.hash));
+                for m in burst.drain(..) {
+                    pool.free(m);
+                }
+            },
+        )
+    });
+    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
+    black_box(sum);
+    Ok(tm)
+}
+
 pub fn run(ctx: &Ctx) -> Result<Value> {
     let (segs, dur, delays) = plan(ctx.quick);
     let trace = campus::generate(&CampusParams::default(), segs, dur, ctx.seed);
@@ -338,7 +369,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
     let kinds = [Kind::Paper, Kind::Stateful];
     let mut prog = Progress::new(
         "E3 in-chain",
-        ctx.reps as usize * kinds.len() * (2 + 6 * delays.len()),
+        ctx.reps as usize * kinds.len() * (2 + 7 * delays.len()),
     );
     let base_k = [p(segs), p(0), p("baseline")];
     t.push(0, &base_k, "slf_in", trace.slf(), "packets");
@@ -372,6 +403,11 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
                     push_timing(&mut t, rep, &k("reframer_only"), tm, n);
                 }
                 prog.step(&format!("T={d} reframer only"));
+                if kind == Kind::Paper {
+                    let tm = reframer_only_burst(&trace, &frames, cap, d)?;
+                    push_timing(&mut t, rep, &k("reframer_only_burst"), tm, n);
+                }
+                prog.step(&format!("T={d} reframer only, burst API"));
                 let reordered: Vec<Frame> = order.iter().map(|&i| frames[i as usize]).collect();
                 let tm = baseline(kind, &reordered, cap);
                 push_timing(&mut t, rep, &k("chain_reordered"), tm, n);
@@ -430,6 +466,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
             ratio_ok &= off_b <= 0.0 || gain_b.max(gain_pf) >= 0.7 * off_b;
             rows.push(json!({"delay_us": d, "fused_ns": round3(fused_ns),
                 "reframer_ns": round3(med(&t, d, "reframer_only")),
+                "reframer_burst_ns": round3(med(&t, d, "reframer_only_burst")),
                 "chain_reordered_ns": round3(chain_ns), "gain_incl_reframer": round3(gain),
                 "gain_chain_only": round3(base_ns / chain_ns - 1.0),
                 "fused_burst_ns": round3(fused_b), "fused_burst_prefetch_ns": round3(fused_pf),
@@ -518,6 +555,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
     let variants = [
         "fused",
         "reframer_only",
+        "reframer_only_burst",
         "chain_reordered",
         "fused_burst",
         "fused_burst_prefetch",

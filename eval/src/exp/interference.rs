@@ -1,11 +1,10 @@
 //! Diagnostics for E3's in-chain "interference" (`eval one-run e3 --variant x_*`, under
-//! callgrind): variants that sit between `reframer_only`, `chain_reordered(_burst)` and
-//! `fused(_burst)`, so that the gap `fused - (reframer_only + chain_reordered)` splits into
-//! named parts. Not part of `eval e3`.
+//! callgrind): variants that sit between `reframer_only(_burst)`, `chain_reordered(_burst)`
+//! and `fused(_burst)`, so that the gap `fused - (reframer_only + chain_reordered)` splits
+//! into named parts. Not part of `eval e3`.
 //!
 //! - `x_pool`: RX copy into a pooled buffer and its release, nothing else (what both
 //!   `reframer_only` and the `x_chain_*` variants pay, counted twice in their sum);
-//! - `x_reframer_only_burst`: `reframer_only` through the burst API `fused_burst` uses;
 //! - `x_reframer_only_reading`: `reframer_only` reading each released packet's id, as E3's
 //!   did before (the first touch of a held packet);
 //! - `x_chain_handles(_burst)`: the chain alone on Reframer's output through pooled buffers
@@ -35,7 +34,6 @@ pub fn run(
     let n = frames.len();
     Ok(match variant {
         "x_pool" => pool_only(frames),
-        "x_reframer_only_burst" => reframer_only_burst(trace, frames, cap, d)?,
         "x_reframer_only_reading" => reframer_only_reading(trace, frames, cap, d)?,
         "x_chain_handles" | "x_chain_handles_burst" => {
             let s = Schedule::of(trace, frames, cap, d)?;
@@ -125,29 +123,6 @@ fn pool_only(frames: &[Frame]) -> Timing {
         }
     });
     tm
-}
-
-fn reframer_only_burst(trace: &Trace, frames: &[Frame], cap: usize, d: u64) -> Result<Timing> {
-    let mut sched = drive::scheduler(drive::paper_config(d * 1000, cap))?;
-    let pool = Pool::new();
-    let mut sum = 0u64;
-    let (tm, c) = time(|| {
-        drive::run_batched_bursts(
-            &mut sched,
-            trace,
-            frames.iter().map(|f| pool.rx(f)),
-            RX_BATCH,
-            |burst, info, _, at| {
-                sum = sum.wrapping_add(at ^ u64::from(info.hash));
-                for m in burst.drain(..) {
-                    pool.free(m);
-                }
-            },
-        )
-    });
-    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
-    black_box(sum);
-    Ok(tm)
 }
 
 fn reframer_only_reading(trace: &Trace, frames: &[Frame], cap: usize, d: u64) -> Result<Timing> {

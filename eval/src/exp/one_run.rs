@@ -117,6 +117,7 @@ pub fn e3_variant(
             "baseline_burst" => in_chain::baseline_burst(kind, &frames, cap),
             "fused" => in_chain::fused(kind, &trace, &frames, cap, d()?)?,
             "reframer_only" => in_chain::reframer_only(&trace, &frames, cap, d()?)?,
+            "reframer_only_burst" => in_chain::reframer_only_burst(&trace, &frames, cap, d()?)?,
             "chain_reordered" => in_chain::baseline(kind, &reordered, cap),
             "fused_burst" | "fused_burst_prefetch" => {
                 let pf = variant == "fused_burst_prefetch";
