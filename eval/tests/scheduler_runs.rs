@@ -94,6 +94,30 @@ fn batched_driver_and_fused_chain_deliver_everything() {
     );
 }
 
+/// Every interference diagnostic runs (its replay of Reframer's schedule checks itself
+/// against the driver's order).
+#[test]
+fn interference_diagnostics_run() {
+    let t = small_trace();
+    let frames: Vec<Frame> = (0..t.pkts.len()).map(|i| t.frame(i)).collect();
+    let cap = t.flows.len() * 2;
+    for v in reframer_eval::exp::interference::VARIANTS {
+        let tm =
+            reframer_eval::exp::interference::run(v, in_chain::Kind::Paper, &t, &frames, cap, 64)
+                .unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert!(tm.wall_s > 0.0, "{v}");
+    }
+    assert!(reframer_eval::exp::interference::run(
+        "x_none",
+        in_chain::Kind::Paper,
+        &t,
+        &frames,
+        cap,
+        64
+    )
+    .is_err());
+}
+
 /// T = 0 releases everything at once: the order (and SLF) is the input's.
 #[test]
 fn zero_window_is_pass_through() {

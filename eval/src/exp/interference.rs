@@ -11,7 +11,8 @@
 //!   filled just before it (handles, packets hot);
 //! - `x_chain_held(_burst)`: the same, but each packet is received at its arrival and held
 //!   until the RX batch Reframer released it in (handles, packets as cold as behind Reframer,
-//!   no scheduler tables);
+//!   no scheduler tables); `x_chain_held(_burst)_pf4` prefetches the buffers of the next
+//!   four packets before each burst (it does not pay);
 //! - `x_fused(_burst)_recording`: `fused(_burst)` recording the output order (and burst
 //!   lengths) inside the timed loop, as E3 did before.
 
@@ -22,7 +23,21 @@ use crate::trace::{Frame, Packet, Trace};
 use anyhow::{ensure, Result};
 use std::hint::black_box;
 
-/// Runs diagnostic `variant` (one of the `x_*` names above).
+/// The diagnostic variants.
+pub const VARIANTS: [&str; 10] = [
+    "x_pool",
+    "x_reframer_only_reading",
+    "x_chain_handles",
+    "x_chain_handles_burst",
+    "x_chain_held",
+    "x_chain_held_burst",
+    "x_chain_held_pf4",
+    "x_chain_held_burst_pf4",
+    "x_fused_recording",
+    "x_fused_burst_recording",
+];
+
+/// Runs diagnostic `variant` (one of [`VARIANTS`]).
 pub fn run(
     variant: &str,
     kind: Kind,
