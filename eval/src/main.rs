@@ -121,6 +121,22 @@ enum Cmd {
         /// Print the E3 trace's packet count and exit.
         #[arg(long)]
         count_only: bool,
+        /// E3: run one variant of `eval e3` (`fused_burst`, ...) exactly as it times it, or a
+        /// diagnostic `x_*` one (exp/interference.rs), on `eval e3 --quick`'s trace (with
+        /// --delay-us where it has a window); for `valgrind --tool=callgrind
+        /// --toggle-collect='*timing::time*'`, which counts only the timed region.
+        #[arg(long)]
+        variant: Option<String>,
+        /// E3 with --variant: the stateful chain instead of the paper's.
+        #[arg(long)]
+        stateful: bool,
+        /// E3 with --variant: runs of it, each printed as CPU ns per packet.
+        #[arg(long, default_value_t = 1)]
+        reps: u32,
+        /// E3 with --variant: a second variant timed right after each run of the first (A, B,
+        /// A, B, ...), printed on the same line.
+        #[arg(long)]
+        vs: Option<String>,
     },
 }
 
@@ -336,8 +352,20 @@ fn run(cli: Cli) -> Result<()> {
             skip_chain,
             reframer_only,
             count_only,
+            variant,
+            stateful,
+            reps,
+            vs,
         } => {
-            let n = if which == "e2" {
+            let n = if let Some(v) = variant {
+                let (n, runs) =
+                    exp::one_run::e3_variant(&v, stateful, delay_us, seed, reps, vs.as_deref())?;
+                for r in runs {
+                    let r: Vec<String> = r.iter().map(|x| format!("{x:.1}")).collect();
+                    outln!("{}", r.join(" "));
+                }
+                n
+            } else if which == "e2" {
                 exp::one_run::e2(clients, packets, interleave, seed, skip_chain)
             } else {
                 exp::one_run::e3(

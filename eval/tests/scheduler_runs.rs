@@ -50,7 +50,8 @@ fn batched_driver_and_fused_chain_deliver_everything() {
     let frames: Vec<Frame> = (0..t.pkts.len()).map(|i| t.frame(i)).collect();
     let cap = t.flows.len() * 2;
     use in_chain::Kind;
-    let (_, order) = in_chain::fused(Kind::Paper, &t, &frames, cap, 64).unwrap();
+    use reframer_eval::trace::Packet;
+    let (order, lens) = in_chain::output_order(&t, &frames, cap, 64).unwrap();
     let mut sorted = order.clone();
     sorted.sort_unstable();
     assert_eq!(
@@ -58,17 +59,25 @@ fn batched_driver_and_fused_chain_deliver_everything() {
         (0..t.pkts.len() as u32).collect::<Vec<_>>(),
         "every packet exactly once"
     );
+    assert_eq!(lens.iter().map(|&n| n as usize).sum::<usize>(), order.len());
     let out = slf(order.iter().map(|&i| t.pkts[i as usize].flow));
     assert!(out > t.slf() * 1.5, "SLF {} -> {out}", t.slf());
     // Every chain, per packet and burst-aware with and without prefetch hints: the same
-    // packets in the same order (handles recycled through the buffer pool never mix up).
+    // packets in the same order as the untimed run, in the same bursts (handles recycled
+    // through the buffer pool never mix up).
     for kind in [Kind::Paper, Kind::Stateful, Kind::Acl(100)] {
-        let (_, o) = in_chain::fused(kind, &t, &frames, cap, 64).unwrap();
+        let mut o = Vec::new();
+        in_chain::fused_with(kind, &t, &frames, cap, 64, |m| o.push(m.id())).unwrap();
         assert_eq!(o, order, "{kind:?}");
         for prefetch in [false, true] {
-            let (_, o, lens) = in_chain::fused_burst(kind, &t, &frames, cap, 64, prefetch).unwrap();
+            let (mut o, mut l) = (Vec::new(), Vec::new());
+            in_chain::fused_burst_with(kind, &t, &frames, cap, 64, prefetch, |b| {
+                o.extend(b.iter().map(|m| m.id()));
+                l.push(b.len() as u32);
+            })
+            .unwrap();
             assert_eq!(o, order, "{kind:?} bursts, prefetch {prefetch}");
-            assert_eq!(lens.iter().map(|&n| n as usize).sum::<usize>(), order.len());
+            assert_eq!(l, lens, "{kind:?} bursts, prefetch {prefetch}");
         }
     }
     assert!(
@@ -77,6 +86,36 @@ fn batched_driver_and_fused_chain_deliver_everything() {
             .wall_s
             > 0.0
     );
+    assert!(
+        in_chain::reframer_only_burst(&t, &frames, cap, 64)
+            .unwrap()
+            .wall_s
+            > 0.0
+    );
+}
+
+/// Every interference diagnostic runs (its replay of Reframer's schedule checks itself
+/// against the driver's order).
+#[test]
+fn interference_diagnostics_run() {
+    let t = small_trace();
+    let frames: Vec<Frame> = (0..t.pkts.len()).map(|i| t.frame(i)).collect();
+    let cap = t.flows.len() * 2;
+    for v in reframer_eval::exp::interference::VARIANTS {
+        let tm =
+            reframer_eval::exp::interference::run(v, in_chain::Kind::Paper, &t, &frames, cap, 64)
+                .unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert!(tm.wall_s > 0.0, "{v}");
+    }
+    assert!(reframer_eval::exp::interference::run(
+        "x_none",
+        in_chain::Kind::Paper,
+        &t,
+        &frames,
+        cap,
+        64
+    )
+    .is_err());
 }
 
 /// T = 0 releases everything at once: the order (and SLF) is the input's.

@@ -11,6 +11,7 @@
 //!   datapath drives it), then the chain on every released packet, in one loop on one core:
 //!   Reframer + chain;
 //! - `reframer_only`: the same loop with the chain removed (Reframer's own cost);
+//!   `reframer_only_burst` takes the output through the burst API, as `fused_burst` does;
 //! - `chain_reordered`: the chain alone over Reframer's output order.
 //!
 //! Each chain variant also runs burst-aware (`*_burst`), as FastClick's flow elements do: the
@@ -63,7 +64,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn chain(self, cap: usize) -> Chain {
+    pub(crate) fn chain(self, cap: usize) -> Chain {
         match self {
             Self::Paper => Chain::paper(cap, false),
             Self::Stateful => Chain::stateful(cap),
@@ -121,6 +122,16 @@ impl AsMut<[u8]> for Mbuf {
     }
 }
 
+impl Mbuf {
+    /// Starts loading both lines the 72-byte buffer touches (diagnostics).
+    #[inline]
+    pub(crate) fn prefetch(&self) {
+        let f: *const Frame = &*self.0;
+        reframer_core::prefetch(f);
+        reframer_core::prefetch(f.wrapping_byte_add(size_of::<Frame>() - 1));
+    }
+}
+
 impl Packet for Mbuf {
     fn id(&self) -> u32 {
         self.0.id
@@ -133,16 +144,16 @@ impl Packet for Mbuf {
 /// Recycled buffers (a mempool). It starts empty and grows to what is in flight at once
 /// (what Reframer holds plus a batch, a few hundred at these rates), so neither the timings nor
 /// cachegrind's counts carry the cost of buffers that are never used.
-struct Pool(RefCell<Vec<Mbuf>>);
+pub(crate) struct Pool(RefCell<Vec<Mbuf>>);
 
 impl Pool {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(RefCell::new(Vec::with_capacity(4096)))
     }
 
     /// RX: the arriving frame lands in a free buffer.
     #[inline]
-    fn rx(&self, f: &Frame) -> Mbuf {
+    pub(crate) fn rx(&self, f: &Frame) -> Mbuf {
         match self.0.borrow_mut().pop() {
             Some(mut m) => {
                 *m.0 = *f;
@@ -154,13 +165,13 @@ impl Pool {
 
     /// TX done: the buffer goes back.
     #[inline]
-    fn free(&self, m: Mbuf) {
+    pub(crate) fn free(&self, m: Mbuf) {
         self.0.borrow_mut().push(m);
     }
 }
 
 /// Chain table capacity: every flow of the trace fits (the paper sized its table at 2M).
-fn capacity(trace: &Trace) -> usize {
+pub fn capacity(trace: &Trace) -> usize {
     trace.distinct_flows() + trace.distinct_flows() / 4 + 1024
 }
 
@@ -168,18 +179,31 @@ pub fn baseline(kind: Kind, frames: &[Frame], cap: usize) -> Timing {
     crate::exp::nf_cost::time_chain_on(frames, kind.chain(cap)).0
 }
 
-/// Reframer + chain fused; returns (seconds, output flow order).
+/// Reframer + chain fused.
 pub fn fused(
     kind: Kind,
     trace: &Trace,
     frames: &[Frame],
     cap: usize,
     delay_us: u64,
-) -> Result<(Timing, Vec<u32>)> {
+) -> Result<Timing> {
+    fused_with(kind, trace, frames, cap, delay_us, |_| {})
+}
+
+/// [`fused`], with `seen` shown each packet before the chain. The timed runs pass a no-op
+/// (compiled away), so nothing but the deployment's own work is timed; the tests record the
+/// order with it.
+pub fn fused_with(
+    kind: Kind,
+    trace: &Trace,
+    frames: &[Frame],
+    cap: usize,
+    delay_us: u64,
+    mut seen: impl FnMut(&Mbuf),
+) -> Result<Timing> {
     let mut chain = kind.chain(cap);
     let mut sched = drive::scheduler(drive::paper_config(delay_us * 1000, cap))?;
     let pool = Pool::new();
-    let mut order = Vec::with_capacity(frames.len());
     let (tm, c) = time(|| {
         drive::run_batched(
             &mut sched,
@@ -187,7 +211,7 @@ pub fn fused(
             frames.iter().map(|f| pool.rx(f)),
             RX_BATCH,
             |mut m, at| {
-                order.push(m.id());
+                seen(&m);
                 let w = m.wire_len();
                 black_box(chain.process(m.as_mut(), w, at));
                 pool.free(m);
@@ -196,7 +220,7 @@ pub fn fused(
     });
     ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
     black_box(chain.stats.digest);
-    Ok((tm, order))
+    Ok(tm)
 }
 
 /// The burst-aware chain alone in arrival order, RX batch by RX batch (same copies as the
@@ -217,8 +241,7 @@ pub fn baseline_burst(kind: Kind, frames: &[Frame], cap: usize) -> Timing {
 }
 
 /// Reframer + burst-aware chain fused, one flow lookup per released burst, the key and hash
-/// from the burst API; with `prefetch`, the next burst's state is prefetched first. Returns
-/// (seconds, output order, burst lengths).
+/// from the burst API; with `prefetch`, the next burst's state is prefetched first.
 pub fn fused_burst(
     kind: Kind,
     trace: &Trace,
@@ -226,12 +249,23 @@ pub fn fused_burst(
     cap: usize,
     delay_us: u64,
     prefetch: bool,
-) -> Result<(Timing, Vec<u32>, Vec<u32>)> {
+) -> Result<Timing> {
+    fused_burst_with(kind, trace, frames, cap, delay_us, prefetch, |_| {})
+}
+
+/// [`fused_burst`], with `seen` shown each burst before the chain (as in [`fused_with`]).
+pub fn fused_burst_with(
+    kind: Kind,
+    trace: &Trace,
+    frames: &[Frame],
+    cap: usize,
+    delay_us: u64,
+    prefetch: bool,
+    mut seen: impl FnMut(&[Mbuf]),
+) -> Result<Timing> {
     let mut chain = kind.chain(cap);
     let mut sched = drive::scheduler(drive::paper_config(delay_us * 1000, cap))?;
     let pool = Pool::new();
-    let mut order = Vec::with_capacity(frames.len());
-    let mut lens = Vec::with_capacity(frames.len());
     let (tm, c) = time(|| {
         drive::run_batched_bursts(
             &mut sched,
@@ -244,8 +278,7 @@ pub fn fused_burst(
                         chain.prefetch(h);
                     }
                 }
-                order.extend(burst.iter().map(|m| m.id()));
-                lens.push(info.len);
+                seen(burst);
                 chain.process_burst_keyed(burst, info.key.map(|k| (k, info.hash)), at);
                 for m in burst.drain(..) {
                     pool.free(m);
@@ -255,7 +288,7 @@ pub fn fused_burst(
     });
     ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
     black_box(chain.stats.digest);
-    Ok((tm, order, lens))
+    Ok(tm)
 }
 
 /// The burst-aware chain alone over Reframer's output (bursts as it released them).
@@ -276,6 +309,30 @@ pub fn chain_reordered_burst(kind: Kind, reordered: &[Frame], lens: &[u32], cap:
     tm
 }
 
+/// Reframer's output order and burst lengths at `delay_us` (untimed: the scheduler alone,
+/// through the burst API, on the same RX batches as every timed variant).
+pub fn output_order(
+    trace: &Trace,
+    frames: &[Frame],
+    cap: usize,
+    delay_us: u64,
+) -> Result<(Vec<u32>, Vec<u32>)> {
+    let mut sched = drive::scheduler(drive::paper_config(delay_us * 1000, cap))?;
+    let (mut order, mut lens) = (Vec::with_capacity(frames.len()), Vec::new());
+    let c = drive::run_batched_bursts(
+        &mut sched,
+        trace,
+        frames.iter().copied(),
+        RX_BATCH,
+        |burst: &mut Vec<Frame>, info, _, _| {
+            order.extend(burst.iter().map(|f| f.id));
+            lens.push(info.len);
+        },
+    );
+    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
+    Ok((order, lens))
+}
+
 pub fn reframer_only(trace: &Trace, frames: &[Frame], cap: usize, delay_us: u64) -> Result<Timing> {
     let mut sched = drive::scheduler(drive::paper_config(delay_us * 1000, cap))?;
     let pool = Pool::new();
@@ -287,8 +344,40 @@ pub fn reframer_only(trace: &Trace, frames: &[Frame], cap: usize, delay_us: u64)
             frames.iter().map(|f| pool.rx(f)),
             RX_BATCH,
             |m, at| {
-                sum = sum.wrapping_add(u64::from(m.id()) ^ at);
+                // Not the packet's bytes: held packets come back cold, and their first touch
+                // is the chain's cost in `fused`, not Reframer's.
+                sum = sum.wrapping_add(at);
                 pool.free(m);
+            },
+        )
+    });
+    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
+    black_box(sum);
+    Ok(tm)
+}
+
+/// Reframer alone through the burst API `fused_burst` takes its output with: its own cost
+/// there (one key parse and one burst record per burst on top of `reframer_only`).
+pub fn reframer_only_burst(
+    trace: &Trace,
+    frames: &[Frame],
+    cap: usize,
+    delay_us: u64,
+) -> Result<Timing> {
+    let mut sched = drive::scheduler(drive::paper_config(delay_us * 1000, cap))?;
+    let pool = Pool::new();
+    let mut sum = 0u64;
+    let (tm, c) = time(|| {
+        drive::run_batched_bursts(
+            &mut sched,
+            trace,
+            frames.iter().map(|f| pool.rx(f)),
+            RX_BATCH,
+            |burst, info, _, at| {
+                sum = sum.wrapping_add(at ^ u64::from(info.hash));
+                for m in burst.drain(..) {
+                    pool.free(m);
+                }
             },
         )
     });
@@ -322,6 +411,9 @@ struct Bench<'a> {
     cap: usize,
     segs: u32,
     n: f64,
+    /// Reframer's output order and burst lengths per T, from untimed runs ([`output_order`]):
+    /// they depend on the trace clock only, not on the chain or the CPU.
+    orders: std::collections::HashMap<u64, (Vec<u32>, Vec<u32>)>,
 }
 
 impl Bench<'_> {
@@ -355,7 +447,8 @@ impl Bench<'_> {
         let (trace, frames, cap, n) = (self.trace, self.frames, self.cap, self.n);
         let v = |name: &str| format!("{}{name}", kind.prefix());
         let k = |name: &str| [p(self.segs), p(d), v(name)];
-        let (tm, order) = fused(kind, trace, frames, cap, d)?;
+        let (order, lens) = &self.orders[&d];
+        let tm = fused(kind, trace, frames, cap, d)?;
         push_timing(t, rep, &k("fused"), tm, n);
         if rep == 0 && kind == Kind::Paper {
             let slf_out = slf(order.iter().map(|&i| trace.pkts[i as usize].flow));
@@ -367,6 +460,9 @@ impl Bench<'_> {
             let tm = reframer_only(trace, frames, cap, d)?;
             push_timing(t, rep, &k("reframer_only"), tm, n);
             prog.step(&format!("T={d} reframer only"));
+            let tm = reframer_only_burst(trace, frames, cap, d)?;
+            push_timing(t, rep, &k("reframer_only_burst"), tm, n);
+            prog.step(&format!("T={d} reframer only, burst API"));
         }
         let reordered: Vec<Frame> = order.iter().map(|&i| frames[i as usize]).collect();
         if depth == Depth::Full {
@@ -374,11 +470,7 @@ impl Bench<'_> {
             push_timing(t, rep, &k("chain_reordered"), tm, n);
             prog.step(&format!("T={d} chain reordered"));
         }
-        let (tm, order_b, lens) = fused_burst(kind, trace, frames, cap, d, false)?;
-        ensure!(
-            order_b == order,
-            "the burst API changed the output order at T={d}"
-        );
+        let tm = fused_burst(kind, trace, frames, cap, d, false)?;
         push_timing(t, rep, &k("fused_burst"), tm, n);
         if rep == 0 && kind == Kind::Paper {
             let mean = n / lens.len().max(1) as f64;
@@ -386,11 +478,11 @@ impl Bench<'_> {
         }
         prog.step(&format!("T={d} fused, burst-aware chain"));
         if kind.has_state_hints() {
-            let (tm, ..) = fused_burst(kind, trace, frames, cap, d, true)?;
+            let tm = fused_burst(kind, trace, frames, cap, d, true)?;
             push_timing(t, rep, &k("fused_burst_prefetch"), tm, n);
             prog.step(&format!("T={d} fused, burst-aware chain, prefetch hints"));
         }
-        let tm = chain_reordered_burst(kind, &reordered, &lens, cap);
+        let tm = chain_reordered_burst(kind, &reordered, lens, cap);
         push_timing(t, rep, &k("chain_reordered_burst"), tm, n);
         prog.step(&format!("T={d} chain reordered, burst-aware"));
         Ok(())
@@ -398,7 +490,7 @@ impl Bench<'_> {
 
     /// Progress steps of one (chain, T) measurement.
     fn steps(kind: Kind, depth: Depth) -> usize {
-        3 + usize::from(kind == Kind::Paper)
+        3 + 2 * usize::from(kind == Kind::Paper)
             + usize::from(depth == Depth::Full)
             + usize::from(kind.has_state_hints())
     }
@@ -472,12 +564,19 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
     let (segs, dur, delays) = plan(ctx.quick);
     let trace = campus::generate(&CampusParams::default(), segs, dur, ctx.seed);
     let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
+    let cap = capacity(&trace);
+    let orders = delays
+        .iter()
+        .chain([&SWEEP_DELAY_US])
+        .map(|&d| Ok((d, output_order(&trace, &frames, cap, d)?)))
+        .collect::<Result<_>>()?;
     let bench = Bench {
         trace: &trace,
         frames: &frames,
-        cap: capacity(&trace),
+        cap,
         segs,
         n: frames.len() as f64,
+        orders,
     };
     let n = bench.n;
     let mut t = Table::new(
@@ -537,6 +636,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
             ratio_ok &= g.off_b <= 0.0 || g.gain_b.max(g.gain_pf) >= 0.7 * g.off_b;
             rows.push(json!({"delay_us": d, "fused_ns": num(g.fused_ns),
                 "reframer_ns": num(med(&t, d, "reframer_only")),
+                "reframer_burst_ns": num(med(&t, d, "reframer_only_burst")),
                 "chain_reordered_ns": num(g.chain_ns), "gain_incl_reframer": num(g.gain),
                 "gain_chain_only": num(base_ns / g.chain_ns - 1.0),
                 "fused_burst_ns": num(g.fused_b), "fused_burst_prefetch_ns": num(g.fused_pf),
@@ -618,7 +718,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
     let variants = kinds.iter().flat_map(|k| {
         let mut v = vec!["fused", "fused_burst", "chain_reordered_burst"];
         if *k == Kind::Paper {
-            v.extend(["reframer_only", "chain_reordered"]);
+            v.extend(["reframer_only", "reframer_only_burst", "chain_reordered"]);
         }
         if k.has_state_hints() {
             v.push("fused_burst_prefetch");

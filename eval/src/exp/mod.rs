@@ -4,6 +4,7 @@
 pub mod cachegrind;
 pub mod cluster;
 pub mod in_chain;
+pub mod interference;
 pub mod locality;
 pub mod nf_cost;
 pub mod one_run;

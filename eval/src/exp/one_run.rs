@@ -2,10 +2,11 @@
 
 use crate::drive;
 use crate::exp::in_chain;
+use crate::exp::timing::Timing;
 use crate::nf::Chain;
 use crate::trace::campus::{self, CampusParams};
 use crate::trace::{motivation, Frame};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::hint::black_box;
 
 /// E2: the motivation trace through the chain (or only built, with `skip_chain`).
@@ -77,4 +78,67 @@ pub fn e3(
         ))?);
     }
     Ok(frames.len() as u64)
+}
+
+/// One variant of `eval e3 --quick` (its trace, seed `seed`, window `delay_us`), run `reps`
+/// times through the very function E3 times, with whatever it needs (Reframer's output order)
+/// prepared untimed first. Under `valgrind --tool=callgrind --toggle-collect='*timing::time*'`
+/// the counts are those of the timed region only. With `vs`, each run times that variant too,
+/// right after. Returns the packet count and the CPU ns per packet of each run.
+pub fn e3_variant(
+    variant: &str,
+    stateful: bool,
+    delay_us: Option<u64>,
+    seed: u64,
+    reps: u32,
+    vs: Option<&str>,
+) -> Result<(u64, Vec<Vec<f64>>)> {
+    use in_chain::Kind;
+    let kind = if stateful {
+        Kind::Stateful
+    } else {
+        Kind::Paper
+    };
+    let (segs, dur, _) = in_chain::plan(true);
+    let trace = campus::generate(&CampusParams::default(), segs, dur, seed);
+    let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
+    let cap = in_chain::capacity(&trace);
+    let d = || delay_us.context("this variant needs --delay-us");
+    let reorders = |v: &str| matches!(v, "chain_reordered" | "chain_reordered_burst");
+    let (reordered, lens) = if reorders(variant) || vs.is_some_and(reorders) {
+        let (order, lens) = in_chain::output_order(&trace, &frames, cap, d()?)?;
+        (order.iter().map(|&i| frames[i as usize]).collect(), lens)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let once = |variant: &str| -> Result<Timing> {
+        Ok(match variant {
+            "baseline" => in_chain::baseline(kind, &frames, cap),
+            "baseline_burst" => in_chain::baseline_burst(kind, &frames, cap),
+            "fused" => in_chain::fused(kind, &trace, &frames, cap, d()?)?,
+            "reframer_only" => in_chain::reframer_only(&trace, &frames, cap, d()?)?,
+            "reframer_only_burst" => in_chain::reframer_only_burst(&trace, &frames, cap, d()?)?,
+            "chain_reordered" => in_chain::baseline(kind, &reordered, cap),
+            "fused_burst" | "fused_burst_prefetch" => {
+                let pf = variant == "fused_burst_prefetch";
+                in_chain::fused_burst(kind, &trace, &frames, cap, d()?, pf)?
+            }
+            "chain_reordered_burst" => {
+                in_chain::chain_reordered_burst(kind, &reordered, &lens, cap)
+            }
+            x => crate::exp::interference::run(x, kind, &trace, &frames, cap, d()?)?,
+        })
+    };
+    let n = frames.len() as f64;
+    // With `vs`, the two alternate (A, B, A, B, ...), so slow drifts of a shared machine
+    // hit both alike; each run's pair is one line.
+    let ns = (0..reps.max(1))
+        .map(|_| {
+            std::iter::once(variant)
+                .chain(vs)
+                .map(|v| once(v).map(|t| t.cpu_s * 1e9 / n))
+                .collect::<Result<Vec<f64>>>()
+        })
+        .collect::<Result<Vec<Vec<f64>>>>()?;
+    Ok((frames.len() as u64, ns))
 }

