@@ -624,6 +624,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
         let (mut gain_pts, mut off_pts, mut burst_pts, mut pf_pts) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut ratio_ok = true;
+        let mut min_ratio = f64::INFINITY;
         for &d in &delays {
             let g = gains(&t, segs, kind, d);
             gain_pts.push((d as f64, g.gain * 100.0));
@@ -634,6 +635,9 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
             }
             // In-chain must keep at least 0.7 of the off-chain gain (where there is one).
             ratio_ok &= g.off_b <= 0.0 || g.gain_b.max(g.gain_pf) >= 0.7 * g.off_b;
+            if g.off_b > 0.0 {
+                min_ratio = min_ratio.min(g.gain_b.max(g.gain_pf) / g.off_b);
+            }
             rows.push(json!({"delay_us": d, "fused_ns": num(g.fused_ns),
                 "reframer_ns": num(med(&t, d, "reframer_only")),
                 "reframer_burst_ns": num(med(&t, d, "reframer_only_burst")),
@@ -686,6 +690,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
             "burst_gain_at_64us": best_at64.map(round3),
             "burst_meets_30pct_at_64us": best_at64.map(|g| g >= 0.30),
             "burst_in_chain_keeps_0_7_of_off_chain": ratio_ok,
+            "burst_in_chain_to_off_chain_lowest": num(min_ratio),
             "gain_at_64us": at(&gain_pts, 64.0).map(round3),
             "peak_delay_us": peak.0, "peak_gain": round3(peak.1 / 100.0),
         });
