@@ -334,6 +334,20 @@ pub fn output_order(
 }
 
 pub fn reframer_only(trace: &Trace, frames: &[Frame], cap: usize, delay_us: u64) -> Result<Timing> {
+    // Not the packet's bytes: held packets come back cold, and their first touch is the
+    // chain's cost in `fused`, not Reframer's.
+    reframer_only_with(trace, frames, cap, delay_us, |_, at| at)
+}
+
+/// Reframer alone: RX into pooled buffers, the scheduler, each released buffer shown to
+/// `look` (its result folded so the loop is not optimised away) and freed.
+pub(crate) fn reframer_only_with(
+    trace: &Trace,
+    frames: &[Frame],
+    cap: usize,
+    delay_us: u64,
+    mut look: impl FnMut(&Mbuf, u64) -> u64,
+) -> Result<Timing> {
     let mut sched = drive::scheduler(drive::paper_config(delay_us * 1000, cap))?;
     let pool = Pool::new();
     let mut sum = 0u64;
@@ -344,9 +358,7 @@ pub fn reframer_only(trace: &Trace, frames: &[Frame], cap: usize, delay_us: u64)
             frames.iter().map(|f| pool.rx(f)),
             RX_BATCH,
             |m, at| {
-                // Not the packet's bytes: held packets come back cold, and their first touch
-                // is the chain's cost in `fused`, not Reframer's.
-                sum = sum.wrapping_add(at);
+                sum = sum.wrapping_add(look(&m, at));
                 pool.free(m);
             },
         )

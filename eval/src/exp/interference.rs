@@ -141,24 +141,7 @@ fn pool_only(frames: &[Frame]) -> Timing {
 }
 
 fn reframer_only_reading(trace: &Trace, frames: &[Frame], cap: usize, d: u64) -> Result<Timing> {
-    let mut sched = drive::scheduler(drive::paper_config(d * 1000, cap))?;
-    let pool = Pool::new();
-    let mut sum = 0u64;
-    let (tm, c) = time(|| {
-        drive::run_batched(
-            &mut sched,
-            trace,
-            frames.iter().map(|f| pool.rx(f)),
-            RX_BATCH,
-            |m, at| {
-                sum = sum.wrapping_add(u64::from(m.id()) ^ at);
-                pool.free(m);
-            },
-        )
-    });
-    ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
-    black_box(sum);
-    Ok(tm)
+    in_chain::reframer_only_with(trace, frames, cap, d, |m, at| u64::from(m.id()) ^ at)
 }
 
 /// The chain on `reordered` (Reframer's order), each burst received into pooled buffers just
