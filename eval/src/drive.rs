@@ -138,8 +138,10 @@ where
     })
 }
 
-/// The loop both batched drivers share; `drain(s, now, counts)` takes what was released.
-fn run_batched_with<P, I>(
+/// The loop both batched drivers share; `drain(s, now, counts)` takes what was released. It
+/// is called twice per RX batch (before and after the batch is pushed), then twice at the end
+/// (after the last poll and after shutdown).
+pub(crate) fn run_batched_with<P, I>(
     s: &mut Scheduler<P>,
     trace: &Trace,
     frames: I,

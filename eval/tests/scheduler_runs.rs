@@ -94,8 +94,7 @@ fn batched_driver_and_fused_chain_deliver_everything() {
     );
 }
 
-/// Every interference diagnostic runs (its replay of Reframer's schedule checks itself
-/// against the driver's order).
+/// Every interference diagnostic runs.
 #[test]
 fn interference_diagnostics_run() {
     let t = small_trace();

@@ -793,10 +793,7 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
 /// i.e. per-flow work) and the gains; where in-chain Reframer breaks even and reaches +30%,
 /// interpolated on that cost. Plotted as `e3_acl_sweep`.
 fn acl_sweep(t: &Table, segs: u32, out: &std::path::Path) -> Result<Value> {
-    let mut sizes: Vec<usize> = std::iter::once(0)
-        .chain(ACL_SWEEP)
-        .chain([ACL_RULES])
-        .collect();
+    let mut sizes: Vec<usize> = [0, ACL_RULES].into_iter().chain(ACL_SWEEP).collect();
     sizes.sort_unstable();
     let base = |kind: Kind| {
         t.median(
@@ -830,13 +827,12 @@ fn acl_sweep(t: &Table, segs: u32, out: &std::path::Path) -> Result<Value> {
     for pts in [&mut inc, &mut inc_b, &mut off] {
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
+    // The chain's owner picks the faster variant: per packet or burst-aware.
     let best = |y: f64| {
-        let a = crossing(&inc, y);
-        let b = crossing(&inc_b, y);
-        match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        crossing(&inc, y)
+            .into_iter()
+            .chain(crossing(&inc_b, y))
+            .reduce(f64::min)
     };
     let (even, thirty) = (best(0.0), best(30.0));
     plot::write(

@@ -82,46 +82,35 @@ pub fn run(
     })
 }
 
-/// Reframer's output: the order, and each burst's length with the step it left at (step
-/// `2i`: the drain before RX batch `i` is pushed, `2i + 1`: after; the last step, the end).
+/// Reframer's output: the order, and each burst's length with the step it left at (the
+/// driver's drain calls in order: step `2i` before RX batch `i` is pushed, `2i + 1` after it,
+/// then the two at the end).
 struct Schedule {
     order: Vec<u32>,
     bursts: Vec<(usize, u32)>,
 }
 
 impl Schedule {
-    /// Replays `drive::run_batched_bursts` (checked: same order) and notes the steps.
+    /// Runs the E3 driver on the scheduler alone and notes the step of each burst.
     fn of(trace: &Trace, frames: &[Frame], cap: usize, d: u64) -> Result<Self> {
         let mut s = drive::scheduler::<Frame>(drive::paper_config(d * 1000, cap))?;
-        let (mut order, mut bursts, mut out) = (Vec::new(), Vec::new(), Vec::new());
-        let mut drain = |s: &mut reframer_core::Scheduler<Frame>, step: usize| {
-            while let Some(info) = s.pop_burst(&mut out) {
-                order.extend(out.iter().map(|f: &Frame| f.id));
-                bursts.push((step, info.len));
-                out.clear();
-            }
-        };
-        let mut steps = 0;
-        for (i, b) in frames.chunks(RX_BATCH).enumerate() {
-            let now = trace.pkts[b[b.len() - 1].id as usize].t_ns;
-            s.poll(now);
-            drain(&mut s, 2 * i);
-            s.push_batch(b.iter().copied(), now);
-            drain(&mut s, 2 * i + 1);
-            steps = 2 * i + 2;
-        }
-        let end = trace
-            .duration_ns
-            .max(trace.pkts.last().map_or(0, |p| p.t_ns));
-        s.poll(end);
-        drain(&mut s, steps);
-        s.shutdown(end);
-        drain(&mut s, steps);
-        let (expect, _) = in_chain::output_order(trace, frames, cap, d)?;
-        ensure!(
-            order == expect,
-            "replayed schedule differs from the driver's"
+        let (mut order, mut bursts, mut out, mut step) = (Vec::new(), Vec::new(), Vec::new(), 0);
+        let c = drive::run_batched_with(
+            &mut s,
+            trace,
+            frames.iter().copied(),
+            RX_BATCH,
+            |s, _, c| {
+                while let Some(info) = s.pop_burst(&mut out) {
+                    c.released += out.len() as u64;
+                    order.extend(out.iter().map(|f: &Frame| f.id));
+                    bursts.push((step, info.len));
+                    out.clear();
+                }
+                step += 1;
+            },
         );
+        ensure!(c.released == c.pushed, "scheduler lost packets: {c:?}");
         Ok(Self { order, bursts })
     }
 }
@@ -228,6 +217,36 @@ fn process(chain: &mut crate::nf::Chain, buf: &mut [Mbuf], bursts: bool, now: u6
         for m in buf {
             let w = m.wire_len();
             black_box(chain.process(m.as_mut(), w, now));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::campus::{self, CampusParams};
+
+    /// The schedule the held-packet replays follow is E3's: same order, same bursts, and
+    /// no burst leaves before its packets have arrived.
+    #[test]
+    fn schedule_is_the_drivers() {
+        let t = campus::generate(&CampusParams::default(), 4, 5_000_000, 3);
+        let frames: Vec<Frame> = (0..t.pkts.len()).map(|i| t.frame(i)).collect();
+        let cap = in_chain::capacity(&t);
+        let s = Schedule::of(&t, &frames, cap, 64).unwrap();
+        let (order, lens) = in_chain::output_order(&t, &frames, cap, 64).unwrap();
+        assert_eq!(s.order, order);
+        assert_eq!(s.bursts.iter().map(|b| b.1).collect::<Vec<_>>(), lens);
+        let mut at = 0;
+        for &(step, n) in &s.bursts {
+            for &id in &s.order[at..at + n as usize] {
+                // Packet `id` is in RX batch id / 32, pushed between steps 2i and 2i + 1.
+                assert!(
+                    step > 2 * (id as usize / RX_BATCH),
+                    "packet {id} out at step {step}"
+                );
+            }
+            at += n as usize;
         }
     }
 }
