@@ -127,9 +127,9 @@ enum Cmd {
         /// --toggle-collect='*timing::time*'`, which counts only the timed region.
         #[arg(long)]
         variant: Option<String>,
-        /// E3 with --variant: the stateful chain instead of the paper's.
-        #[arg(long)]
-        stateful: bool,
+        /// E3 with --variant: the chain (`paper`, `stateful`, or `acl<rules>`, e.g. `acl1000`).
+        #[arg(long, default_value = "paper")]
+        chain: String,
         /// E3 with --variant: runs of it, each printed as CPU ns per packet.
         #[arg(long, default_value_t = 1)]
         reps: u32,
@@ -353,13 +353,13 @@ fn run(cli: Cli) -> Result<()> {
             reframer_only,
             count_only,
             variant,
-            stateful,
+            chain,
             reps,
             vs,
         } => {
             let n = if let Some(v) = variant {
                 let (n, runs) =
-                    exp::one_run::e3_variant(&v, stateful, delay_us, seed, reps, vs.as_deref())?;
+                    exp::one_run::e3_variant(&v, &chain, delay_us, seed, reps, vs.as_deref())?;
                 for r in runs {
                     let r: Vec<String> = r.iter().map(|x| format!("{x:.1}")).collect();
                     outln!("{}", r.join(" "));

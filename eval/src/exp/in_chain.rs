@@ -82,7 +82,7 @@ impl Kind {
     }
 
     /// Its key in summary.json.
-    fn key(self) -> String {
+    pub fn key(self) -> String {
         match self {
             Self::Paper => "paper".into(),
             Self::Stateful => "stateful".into(),
@@ -96,6 +96,15 @@ impl Kind {
             Self::Paper => "paper chain".into(),
             Self::Stateful => "stateful chain".into(),
             Self::Acl(n) => format!("ACL chain ({n} rules)"),
+        }
+    }
+
+    /// The chain named as in summary.json (`paper`, `stateful`, `acl<rules>`).
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "paper" => Some(Self::Paper),
+            "stateful" => Some(Self::Stateful),
+            _ => key.strip_prefix("acl")?.parse().ok().map(Self::Acl),
         }
     }
 
@@ -875,7 +884,16 @@ fn push_timing(t: &mut Table, rep: u32, k: &[String], tm: Timing, n: f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::crossing;
+    use super::{crossing, Kind};
+
+    #[test]
+    fn chains_are_named_both_ways() {
+        for k in [Kind::Paper, Kind::Stateful, Kind::Acl(1000)] {
+            assert_eq!(Kind::from_key(&k.key()), Some(k));
+        }
+        assert_eq!(Kind::from_key("acl"), None);
+        assert_eq!(Kind::from_key("nat"), None);
+    }
 
     #[test]
     fn crossing_interpolates_the_first_rise() {

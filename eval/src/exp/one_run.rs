@@ -87,18 +87,15 @@ pub fn e3(
 /// right after. Returns the packet count and the CPU ns per packet of each run.
 pub fn e3_variant(
     variant: &str,
-    stateful: bool,
+    chain: &str,
     delay_us: Option<u64>,
     seed: u64,
     reps: u32,
     vs: Option<&str>,
 ) -> Result<(u64, Vec<Vec<f64>>)> {
     use in_chain::Kind;
-    let kind = if stateful {
-        Kind::Stateful
-    } else {
-        Kind::Paper
-    };
+    let kind = Kind::from_key(chain)
+        .with_context(|| format!("unknown chain {chain:?} (paper, stateful, acl<rules>)"))?;
     let (segs, dur, _) = in_chain::plan(true);
     let trace = campus::generate(&CampusParams::default(), segs, dur, seed);
     let frames: Vec<Frame> = (0..trace.pkts.len()).map(|i| trace.frame(i)).collect();
