@@ -427,3 +427,40 @@ fn bad_settings_are_refused_with_their_name() {
     .unwrap_err();
     assert!(e.to_string().contains("max_flows"), "{e}");
 }
+
+/// `pop_burst` names each burst's flow by reading its first packet's key again (VLAN-tagged
+/// IPv4, IPv6, TCP), with ACK coalescing and without: the key the parser gives.
+#[test]
+fn pop_burst_names_the_flow_of_every_kind_of_frame() {
+    let v6 = |a| IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, a));
+    let v4 = |a| IpAddr::V4(std::net::Ipv4Addr::new(10, 1, 0, a));
+    let mut tagged = FrameSpec::udp(v4(1), v4(2), 40, 50, 8);
+    tagged.vlans = vec![7, 8];
+    let frames = [
+        tagged.build(),
+        FrameSpec::udp(v6(1), v6(2), 60, 70, 8).build(),
+        FrameSpec::tcp(v4(3), v4(4), 80, 90, 1, 1, tcp_flags::ACK, b"ab").build(),
+    ];
+    for coalescing in [false, true] {
+        let mut s = sched(Config {
+            first_packet_bypass: false,
+            tcp_ack_coalescing: coalescing,
+            ..cfg()
+        });
+        for (i, f) in frames.iter().enumerate() {
+            s.push(f.clone(), i as u64);
+            s.push(f.clone(), i as u64 + 10);
+        }
+        s.poll(100 * US);
+        let mut out = Vec::new();
+        for f in &frames {
+            let info = s.pop_burst(&mut out).expect("one burst per flow");
+            let reframer_core::wire::Parsed::Flow(want) = reframer_core::wire::parse(f) else {
+                panic!("a flow frame");
+            };
+            assert_eq!(info.key, Some(want.key));
+            assert_eq!(info.len, 2);
+        }
+        assert!(s.pop_burst(&mut out).is_none());
+    }
+}

@@ -66,6 +66,40 @@ impl FlowInfo {
     }
 }
 
+/// The 5-tuple of a frame that [`parse`] or [`parse_snapped`] classified as a flow before
+/// ([`Parsed::Flow`]), read straight from its headers: the checks that frame passed are not
+/// made again, so it costs a few loads where a parse costs ~100 instructions (callgrind).
+/// `None` for an IPv6 frame with extension headers (parse it). On a frame that did not
+/// classify as a flow the answer means nothing, but it is never a panic.
+#[inline]
+pub fn reread_key(frame: &[u8]) -> Option<FlowKey> {
+    let (ethertype, l3) = ethernet::payload(frame)?;
+    let ports = |l4: usize| Some((be16(frame, l4)?, be16(frame, l4 + 2)?));
+    match ethertype {
+        ethernet::ETHERTYPE_IPV4 => {
+            let h = frame.get(l3..l3 + 20)?;
+            let (sport, dport) = ports(l3 + usize::from(h[0] & 0x0F) * 4)?;
+            let src = [h[12], h[13], h[14], h[15]];
+            let dst = [h[16], h[17], h[18], h[19]];
+            Some(FlowKey::v4(src, dst, sport, dport, h[9]))
+        }
+        ethernet::ETHERTYPE_IPV6 => {
+            let h = frame.get(l3..l3 + 40)?;
+            let proto = h[6];
+            if proto != PROTO_TCP && proto != PROTO_UDP {
+                return None;
+            }
+            let (sport, dport) = ports(l3 + 40)?;
+            let mut src = [0; 16];
+            let mut dst = [0; 16];
+            src.copy_from_slice(&h[8..24]);
+            dst.copy_from_slice(&h[24..40]);
+            Some(FlowKey::v6(src, dst, sport, dport, proto))
+        }
+        _ => None,
+    }
+}
+
 /// Outcome of classifying one Ethernet frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parsed {
