@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use reframer_core::frames::FrameSpec;
-use reframer_core::wire::{parse, tcp_flags, Parsed};
+use reframer_core::wire::{parse, parse_snapped, reread_key, tcp_flags, Parsed};
 use reframer_core::{Config, Scheduler};
 
 fn corpus_dir() -> PathBuf {
@@ -62,6 +62,14 @@ fn corpus_replays_without_panics() {
             let frame = &e[..cut];
             if let Parsed::Flow(i) = parse(frame) {
                 assert!(usize::from(i.l4_off) + usize::from(i.payload_len) <= frame.len());
+            }
+            // Wherever the parser finds a flow, reading its key again gives the same key
+            // (or leaves IPv6 extension headers to the parser).
+            for parsed in [parse(frame), parse_snapped(frame)] {
+                if let Parsed::Flow(i) = parsed {
+                    let again = reread_key(frame);
+                    assert!(again == Some(i.key) || (again.is_none() && i.key.src().is_ipv6()));
+                }
             }
             s.push(frame.to_vec(), n * 1_000);
             n += 1;

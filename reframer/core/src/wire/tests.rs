@@ -192,19 +192,13 @@ fn snapped_frames_classify_on_their_headers() {
     assert_eq!(flow(parse_snapped(&g[..62])).payload_len, 500);
 }
 
-/// Every kind of flow frame: IPv4 UDP/TCP, VLAN and QinQ, IPv4 options, IPv6, a snapped
-/// capture: `reread_key` gives the parsed key; IPv6 with extension headers says `None`.
+/// The frames the fuzz corpus replay (`tests/fuzz_corpus.rs`, where every flow's key is read
+/// again) does not hold: VLAN-tagged, IPv4 options, snapped, IPv6 extension headers.
 #[test]
 fn reread_key_gives_the_parsed_key() {
-    let mut frames = vec![
-        FrameSpec::udp(v4(1), v4(2), 1000, 53, 10).build(),
-        FrameSpec::tcp(v4(3), v4(4), 5, 80, 1, 2, tcp_flags::ACK, b"x").build(),
-        FrameSpec::udp(v6(1), v6(2), 7, 9, 3).build(),
-        FrameSpec::tcp(v6(5), v6(6), 7, 9, 1, 2, tcp_flags::SYN, b"").build(),
-    ];
     let mut s = FrameSpec::udp(v4(5), v4(6), 1, 2, 4);
-    s.vlans = vec![10, 20];
-    frames.push(s.build());
+    s.vlans = vec![10];
+    let mut frames = vec![s.build()];
     // IPv4 with 8 bytes of options (IHL 7).
     let f = FrameSpec::udp(v4(7), v4(8), 11, 12, 6).build();
     let mut g = f[..34].to_vec();
