@@ -169,32 +169,25 @@ fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<(Sta
         eprintln!("wrote the trace to {}", p.display());
     }
 
-    // Baseline: parse + flow key only, same packets, same run.
-    let t0 = Instant::now();
-    let mut acc = 0u64;
-    for (_, f) in &trace {
-        if let Parsed::Flow(i) = wire::parse(f) {
-            acc = acc.wrapping_add(i.key.hash64());
-        }
+    // Baseline (parse + flow key only) and scheduler, each timed over `SPEED_PASSES` passes of
+    // the same packets, alternating; the median pass is printed. One pass moved by 2.5x
+    // between runs on a noisy VM (the first in a series was the slowest).
+    let (mut base_t, mut sched_t) = (Vec::new(), Vec::new());
+    let mut trace = trace;
+    let mut st = None;
+    for pass in 0..SPEED_PASSES {
+        let frames = if pass + 1 == SPEED_PASSES {
+            std::mem::take(&mut trace)
+        } else {
+            trace.clone()
+        };
+        base_t.push(pass_through(&frames));
+        let (stats, secs) = schedule(cfg.clone(), frames)?;
+        sched_t.push(secs);
+        st = Some(stats);
     }
-    let base_s = t0.elapsed().as_secs_f64();
-    std::hint::black_box(acc);
-
-    let mut s: Scheduler<Vec<u8>> = Scheduler::new(cfg)?;
-    let mut out = Vec::with_capacity(64);
-    let t0 = Instant::now();
-    let mut last = 0;
-    let sink = |_: Vec<u8>, _| Ok::<(), Infallible>(());
-    for (t, f) in trace {
-        let Ok(()) = s.advance_to(t, &mut out, sink);
-        s.push(f, t);
-        let Ok(()) = s.hand_out(t, &mut out, sink);
-        last = t;
-    }
-    let Ok(()) = s.advance_to(u64::MAX, &mut out, sink);
-    s.shutdown(last);
-    let sched_s = t0.elapsed().as_secs_f64();
-    let st = s.stats();
+    let st = st.ok_or_else(|| anyhow::anyhow!("no pass ran"))?;
+    let (base_s, sched_s) = (median(base_t), median(sched_t));
     let n = st.packets_in as f64;
     let _ = writeln!(
         text,
@@ -225,11 +218,52 @@ fn simulate(a: &DemoArgs, cfg: Config, text: &mut String) -> anyhow::Result<(Sta
     );
     let _ = writeln!(
         text,
-        "  speed (1 core)   scheduler {:.1} Mpps ({:.0} ns/pkt) vs pass-through parse+key {:.1} Mpps ({:.0} ns/pkt)",
+        "  speed (1 core)   scheduler {:.1} Mpps ({:.0} ns/pkt) vs pass-through parse+key {:.1} Mpps ({:.0} ns/pkt), median of {SPEED_PASSES} passes",
         n / sched_s / 1e6,
         sched_s * 1e9 / n,
         n / base_s / 1e6,
         base_s * 1e9 / n
     );
-    Ok((st.clone(), sched_s))
+    Ok((st, sched_s))
+}
+
+/// Timed passes over the demo's packets (the median is printed).
+const SPEED_PASSES: usize = 3;
+
+/// Seconds to parse every frame and hash its flow key: what any bump in the wire pays.
+fn pass_through(trace: &[(u64, Vec<u8>)]) -> f64 {
+    let t0 = Instant::now();
+    let mut acc = 0u64;
+    for (_, f) in trace {
+        if let Parsed::Flow(i) = wire::parse(f) {
+            acc = acc.wrapping_add(i.key.hash64());
+        }
+    }
+    std::hint::black_box(acc);
+    t0.elapsed().as_secs_f64()
+}
+
+/// One pass of a fresh scheduler over the trace on its virtual clock: its counters and the
+/// seconds it took.
+fn schedule(cfg: Config, trace: Vec<(u64, Vec<u8>)>) -> anyhow::Result<(Stats, f64)> {
+    let mut s: Scheduler<Vec<u8>> = Scheduler::new(cfg)?;
+    let mut out = Vec::with_capacity(64);
+    let t0 = Instant::now();
+    let mut last = 0;
+    let sink = |_: Vec<u8>, _| Ok::<(), Infallible>(());
+    for (t, f) in trace {
+        let Ok(()) = s.advance_to(t, &mut out, sink);
+        s.push(f, t);
+        let Ok(()) = s.hand_out(t, &mut out, sink);
+        last = t;
+    }
+    let Ok(()) = s.advance_to(u64::MAX, &mut out, sink);
+    s.shutdown(last);
+    let secs = t0.elapsed().as_secs_f64();
+    Ok((s.stats().clone(), secs))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
