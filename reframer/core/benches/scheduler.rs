@@ -22,6 +22,7 @@ impl Cpu {
 }
 
 use reframer_core::frames::FrameSpec;
+use reframer_core::stats::median;
 use reframer_core::wire::{self, Parsed};
 use reframer_core::{Config, Scheduler};
 
@@ -137,11 +138,6 @@ fn scheduled<P: BenchPacket>(
     t.ns() / seq.len() as f64
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -199,7 +195,8 @@ fn main() {
             r.push(vecs.run(&seq));
             h.push(handles.run(&seq));
         }
-        let (b, r, h) = (median(b), median(r), median(h));
+        let med = |v| median(v).unwrap_or(f64::NAN);
+        let (b, r, h) = (med(b), med(r), med(h));
         let st = vecs.s.stats();
         println!(
             "| {traffic} | {flows} | {b:.1} ({:.1}) | {r:.1} ({:.1}) | {:.1} | {h:.1} ({:.1}) | {:.1} | {:.3} -> {:.3} |",

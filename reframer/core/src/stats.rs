@@ -307,6 +307,21 @@ impl Stats {
     }
 }
 
+/// The median of timings (the mean of the middle two for an even count; `None` when empty):
+/// the one every benchmark and the demo report.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
 /// Entries of [`HoldBuffer`] (a power of two).
 const HOLD_SLOTS: usize = 32;
 
@@ -402,6 +417,13 @@ impl HoldBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(Vec::new()), None);
+    }
 
     #[test]
     fn hold_buckets_are_the_histograms_own() {

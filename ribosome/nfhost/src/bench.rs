@@ -6,6 +6,7 @@ use crate::host::NfHost;
 use crate::sim::{Result, SimError};
 use crate::sim::{Sim, SimConfig};
 use crate::traffic::{generate, verify, TrafficSpec};
+use reframer_core::stats::median;
 use std::time::Instant;
 
 /// One size's figures.
@@ -32,11 +33,6 @@ impl BenchRow {
     pub fn nf_fraction(&self) -> f64 {
         self.nf_bytes as f64 / self.full_bytes.max(1) as f64
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// Measures one size: `repeats` runs of `packets` packets over 64 flows; fails if any
@@ -99,7 +95,7 @@ pub fn bench_size(size: usize, packets: usize, repeats: usize) -> Result<BenchRo
         full_bytes: 0,
         split: 0,
     });
-    row.pipeline_pps = median(pps);
-    row.nf_only_pps = median(nf_pps);
+    row.pipeline_pps = median(pps).unwrap_or(0.0);
+    row.nf_only_pps = median(nf_pps).unwrap_or(0.0);
     Ok(row)
 }
