@@ -101,7 +101,7 @@ impl Summary {
             hold_us_p50: us(stats.hold_percentile_ns(0.5)),
             hold_us_p99: us(stats.hold_percentile_ns(0.99)),
             hold_us_max: us(stats.hold_max_ns),
-            held_packets: stats.hold_ns.len(),
+            held_packets: stats.held_packets(),
             bursts: stats.bursts,
             acks_coalesced: stats.acks_coalesced,
             flows_aged: stats.flows_aged,
@@ -184,7 +184,7 @@ pub(crate) fn print_human(stats: &Stats, elapsed_s: f64) {
         stats.hold_percentile_ns(0.5) as f64 / 1e3,
         stats.hold_percentile_ns(0.99) as f64 / 1e3,
         stats.hold_max_ns as f64 / 1e3,
-        stats.hold_ns.len()
+        stats.held_packets()
     );
     eprintln!("bypassed  {}", nonzero(&mut stats.bypassed.iter()));
     eprintln!("flushes   {}", nonzero(&mut stats.flushes.iter()));

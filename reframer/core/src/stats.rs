@@ -10,7 +10,7 @@
 //! | `bursts` | bursts | all released per-flow bursts |
 //! | `rounds` | rounds | release rounds (a set of bursts released at one instant) |
 //! | `acks_coalesced` | packets | pure ACKs removed by TCP ACK coalescing (returned for recycling) |
-//! | `hold_ns` | ns | histogram of time each buffered packet was held (bypassed: not recorded) |
+//! | `hold_ns()` | ns | histogram of time each buffered packet was held (bypassed: not recorded) |
 //! | `locality_in/out` | packets/run | SLF: mean run length of consecutive same-flow packets |
 //! | `flows_created`, `flows_aged` | flows | flow-table entries made and aged out |
 
@@ -201,7 +201,7 @@ impl Locality {
 
 /// All counters of one scheduler. Plain integers: one scheduler per core, aggregated by
 /// [`Stats::merge`] off the hot path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Stats {
     /// Frames pushed.
     pub packets_in: u64,
@@ -225,38 +225,14 @@ pub struct Stats {
     pub flows_created: u64,
     /// Flow entries aged out.
     pub flows_aged: u64,
-    /// Hold time of buffered packets, ns (3 significant digits).
-    pub hold_ns: Histogram<u64>,
+    /// Hold time of buffered packets, ns: per-bucket counts of [`Self::hold_ns`]'s histogram.
+    hold: HoldCounts,
     /// Exact longest hold, ns.
     pub hold_max_ns: u64,
     /// SLF of the input order.
     pub locality_in: Locality,
     /// SLF of the output order.
     pub locality_out: Locality,
-}
-
-impl Default for Stats {
-    fn default() -> Self {
-        Self {
-            packets_in: 0,
-            packets_out: 0,
-            bypassed: ByReason::default(),
-            dropped: ByReason::default(),
-            flushes: ByReason::default(),
-            bursts: 0,
-            rounds: 0,
-            acks_coalesced: 0,
-            bursts_reordered: 0,
-            flows_created: 0,
-            flows_aged: 0,
-            // 1 ns .. 1 hour at 3 significant digits (~100 KiB, allocated once).
-            hold_ns: Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
-                .expect("static histogram bounds are valid"),
-            hold_max_ns: 0,
-            locality_in: Locality::default(),
-            locality_out: Locality::default(),
-        }
-    }
 }
 
 impl Stats {
@@ -270,20 +246,49 @@ impl Stats {
         self.dropped.total()
     }
 
+    /// Hold time of buffered packets, ns: an HDR histogram of 1 ns .. 1 hour at 3 significant
+    /// digits, built from the per-bucket counts on each call (a pass over ~34k counters:
+    /// for reports and scrapes, not per packet).
+    pub fn hold_ns(&self) -> Histogram<u64> {
+        let mut h = empty_hold_histogram();
+        for (i, &n) in self.hold.counts.iter().enumerate() {
+            if n > 0 {
+                h.saturating_record_n(hold_bucket_low(i), n);
+            }
+        }
+        h
+    }
+
+    /// Packets whose hold time was recorded (buffered, then released).
+    pub fn held_packets(&self) -> u64 {
+        self.hold.counts.iter().sum()
+    }
+
     /// Hold-time percentile in ns (0 when nothing was held), never above the exact maximum.
     pub fn hold_percentile_ns(&self, q: f64) -> u64 {
-        if self.hold_ns.is_empty() {
+        let h = self.hold_ns();
+        if h.is_empty() {
             0
         } else {
-            self.hold_ns.value_at_quantile(q).min(self.hold_max_ns)
+            h.value_at_quantile(q).min(self.hold_max_ns)
         }
     }
 
-    /// Records `n` packets held `ns` each (the reference [`HoldBuffer`] is tested against).
-    #[cfg(test)]
-    pub(crate) fn record_hold_n(&mut self, ns: u64, n: u64) {
-        self.hold_ns.saturating_record_n(ns, n);
-        self.hold_max_ns = self.hold_max_ns.max(ns);
+    /// Records one packet held `ns`: an increment of its histogram bucket's counter, so the
+    /// packet path pays no histogram record and nothing needs flushing before a read.
+    #[inline]
+    pub(crate) fn record_hold(&mut self, ns: u64) {
+        let h = &mut self.hold;
+        if ns != h.last_ns {
+            // Packets released together mostly share their enqueue time (one RX batch), so
+            // most records skip this.
+            self.hold_max_ns = self.hold_max_ns.max(ns);
+            h.last_ns = ns;
+            h.last_i = hold_index(ns);
+        }
+        if let Some(c) = h.counts.get_mut(h.last_i) {
+            *c += 1;
+        }
     }
 
     /// Adds another scheduler's counters (for per-core aggregation).
@@ -299,8 +304,9 @@ impl Stats {
         self.bursts_reordered += o.bursts_reordered;
         self.flows_created += o.flows_created;
         self.flows_aged += o.flows_aged;
-        // Same bounds on both sides, so this cannot fail.
-        let _ = self.hold_ns.add(&o.hold_ns);
+        for (a, b) in self.hold.counts.iter_mut().zip(o.hold.counts.iter()) {
+            *a += b;
+        }
         self.hold_max_ns = self.hold_max_ns.max(o.hold_max_ns);
         self.locality_in.merge(&o.locality_in);
         self.locality_out.merge(&o.locality_out);
@@ -322,95 +328,62 @@ pub fn median(mut v: Vec<f64>) -> Option<f64> {
     })
 }
 
-/// Entries of [`HoldBuffer`] (a power of two).
-const HOLD_SLOTS: usize = 32;
+/// Largest hold the histogram tracks (1 hour); longer ones count as this, as
+/// `saturating_record_n` clamps them.
+const HOLD_HIGHEST_NS: u64 = 3_600_000_000_000;
+/// Sub-buckets of half a bucket: 3 significant digits need 2,048 per bucket, 1,024 new per
+/// doubling after the first.
+const HALF_BUCKET: usize = 1024;
+/// Counters a 1 ns .. 1 hour, 3-digit histogram has: 32 doublings of 2,048 sub-buckets,
+/// each after the first adding 1,024 (hdrhistogram's own `counts` length).
+const HOLD_COUNTS: usize = 33 * HALF_BUCKET;
 
-/// Hold times on their way into [`Stats::hold_ns`], counted per histogram bucket so that a
-/// packet costs a compare and an increment instead of a histogram record (holds cluster
-/// around `delay`, so a handful of buckets take almost every packet). Recording the bucket's
-/// lowest value leaves the histogram exactly as recording each value would; the maximum is
-/// kept exact on the side. Flushed before any caller can read the stats.
-#[derive(Debug, Clone)]
-pub(crate) struct HoldBuffer {
-    value: [u64; HOLD_SLOTS],
-    count: [u64; HOLD_SLOTS],
-    /// Bit i set: entry i holds a count.
-    used: u32,
-    max: u64,
-    /// The last hold recorded and its entry: packets released together often share their
-    /// enqueue time (one RX batch), so most records are a compare and an increment.
-    /// `u64::MAX` (never a hold) when no entry is current.
+fn empty_hold_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HOLD_HIGHEST_NS, 3).expect("static histogram bounds are valid")
+}
+
+/// Index of `ns`'s bucket among [`HOLD_COUNTS`], as hdrhistogram lays out its counts: the
+/// doubling (`shift`) and the top 11 bits of the value.
+#[inline]
+fn hold_index(ns: u64) -> usize {
+    let ns = ns.min(HOLD_HIGHEST_NS);
+    let shift = 53 - (ns | 2047).leading_zeros();
+    ((shift as usize) << 10) + (ns >> shift) as usize
+}
+
+/// The lowest value of bucket `i` ([`hold_index`]'s inverse on bucket starts).
+fn hold_bucket_low(i: usize) -> u64 {
+    let shift = (i / HALF_BUCKET).saturating_sub(1);
+    let sub = i - (shift << 10);
+    (sub as u64) << shift
+}
+
+/// Exact per-bucket hold counts. Plain counters instead of the histogram itself: a record is
+/// an index computation and an increment (the histogram's record is ~40 instructions, and a
+/// buffer in front of it had to be flushed on every call so reads stayed exact).
+#[derive(Clone)]
+struct HoldCounts {
+    /// Zeroed pages until used: only the few buckets near `delay` are ever touched.
+    counts: Box<[u64]>,
+    /// The last hold recorded and its counter.
     last_ns: u64,
     last_i: usize,
 }
 
-impl Default for HoldBuffer {
+impl Default for HoldCounts {
     fn default() -> Self {
         Self {
-            value: [0; HOLD_SLOTS],
-            count: [0; HOLD_SLOTS],
-            used: 0,
-            max: 0,
-            last_ns: u64::MAX,
+            counts: vec![0; HOLD_COUNTS].into_boxed_slice(),
+            last_ns: 0,
             last_i: 0,
         }
     }
 }
 
-/// The lowest value of `ns`'s bucket in a histogram of lowest 1 and 3 significant digits
-/// (2,048 sub-buckets): `Histogram::lowest_equivalent`, without the histogram. Returns the
-/// value and its sub-bucket number.
-#[inline]
-fn hold_bucket(ns: u64) -> (u64, u64) {
-    let shift = 53 - (ns | 2047).leading_zeros();
-    let sub = ns >> shift;
-    (sub << shift, sub)
-}
-
-impl HoldBuffer {
-    /// One packet held `ns`.
-    #[inline]
-    pub(crate) fn record(&mut self, ns: u64, stats: &mut Stats) {
-        if ns == self.last_ns {
-            self.count[self.last_i % HOLD_SLOTS] += 1;
-            return;
-        }
-        self.max = self.max.max(ns);
-        let (low, sub) = hold_bucket(ns);
-        // Fibonacci hashing: callers' clocks tick in steps, and holds that are multiples of
-        // one step must not share a few entries.
-        let i = (sub.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize;
-        let bit = 1u32 << i;
-        self.last_ns = ns;
-        self.last_i = i;
-        if self.used & bit != 0 {
-            if self.value[i] == low {
-                self.count[i] += 1;
-                return;
-            }
-            stats
-                .hold_ns
-                .saturating_record_n(self.value[i], self.count[i]);
-        }
-        self.used |= bit;
-        self.value[i] = low;
-        self.count[i] = 1;
-    }
-
-    /// Moves everything into `stats`.
-    #[inline]
-    pub(crate) fn flush(&mut self, stats: &mut Stats) {
-        let mut m = self.used;
-        while m != 0 {
-            let i = m.trailing_zeros() as usize;
-            stats
-                .hold_ns
-                .saturating_record_n(self.value[i], self.count[i]);
-            m &= m - 1;
-        }
-        self.used = 0;
-        self.last_ns = u64::MAX;
-        stats.hold_max_ns = stats.hold_max_ns.max(self.max);
+impl std::fmt::Debug for HoldCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held: u64 = self.counts.iter().sum();
+        f.debug_struct("HoldCounts").field("held", &held).finish()
     }
 }
 
@@ -425,56 +398,76 @@ mod tests {
         assert_eq!(median(Vec::new()), None);
     }
 
+    /// Every value's counter is the histogram's own bucket: its lowest value is the
+    /// histogram's lowest equivalent, and values in one bucket share one counter.
     #[test]
     fn hold_buckets_are_the_histograms_own() {
-        let h = Stats::default().hold_ns;
+        let h = empty_hold_histogram();
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut values: Vec<u64> = (0..4096).chain([u64::MAX / 2, 3_600_000_000_000]).collect();
+        let mut values: Vec<u64> = (0..4096)
+            .chain([HOLD_HIGHEST_NS - 1, HOLD_HIGHEST_NS])
+            .collect();
         for _ in 0..100_000 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            values.push(x >> (x % 40 + 20));
+            values.push(x >> (x % 40 + 22));
         }
         for v in values {
-            assert_eq!(hold_bucket(v).0, h.lowest_equivalent(v), "value {v}");
+            let i = hold_index(v);
+            assert!(i < HOLD_COUNTS, "value {v}");
+            if v > HOLD_HIGHEST_NS {
+                assert_eq!(
+                    i,
+                    hold_index(HOLD_HIGHEST_NS),
+                    "clamped as the histogram clamps"
+                );
+                continue;
+            }
+            assert_eq!(hold_bucket_low(i), h.lowest_equivalent(v), "value {v}");
+            assert_eq!(hold_index(h.lowest_equivalent(v)), i, "value {v}");
         }
+        assert_eq!(hold_index(u64::MAX), hold_index(HOLD_HIGHEST_NS));
     }
 
+    /// Counting per bucket gives the histogram recording each value gives (quantiles, every
+    /// recorded bucket), and the exact maximum; merging adds the counts.
     #[test]
-    fn buffered_holds_give_the_same_histogram_and_exact_max() {
-        let (mut direct, mut buffered) = (Stats::default(), Stats::default());
-        let mut buf = HoldBuffer::default();
+    fn hold_counts_give_the_same_histogram_and_exact_max() {
+        let mut direct = empty_hold_histogram();
+        let (mut a, mut b) = (Stats::default(), Stats::default());
         let mut x: u64 = 12345;
+        let mut max = 0;
         for i in 0..200_000u64 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            // Mostly near 64 us, some anywhere (collisions in the buffer).
             let ns = if x % 4 == 0 {
                 x % 10_000_000
             } else {
                 64_000 + x % 300
             };
-            direct.record_hold_n(ns, 1);
-            buf.record(ns, &mut buffered);
-            if i % 977 == 0 {
-                buf.flush(&mut buffered);
-            }
+            direct.saturating_record(ns);
+            max = max.max(ns);
+            if i % 3 == 0 { &mut a } else { &mut b }.record_hold(ns);
         }
-        buf.flush(&mut buffered);
-        assert_eq!(direct.hold_max_ns, buffered.hold_max_ns);
-        assert_eq!(direct.hold_ns.len(), buffered.hold_ns.len());
+        a.merge(&b);
+        let built = a.hold_ns();
+        assert_eq!(a.hold_max_ns, max);
+        assert_eq!(a.held_packets(), 200_000);
+        assert_eq!(direct.len(), built.len());
         for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
             assert_eq!(
-                direct.hold_ns.value_at_quantile(q),
-                buffered.hold_ns.value_at_quantile(q),
+                direct.value_at_quantile(q),
+                built.value_at_quantile(q),
                 "q {q}"
             );
         }
-        assert!(direct
-            .hold_ns
-            .iter_recorded()
-            .eq(buffered.hold_ns.iter_recorded()));
+        let buckets = |h: &Histogram<u64>| {
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(buckets(&direct), buckets(&built));
     }
 }

@@ -243,7 +243,7 @@ proptest! {
         prop_assert_eq!(h.coalesced, h.s.stats().acks_coalesced);
         let st = h.s.stats();
         prop_assert_eq!(
-            st.hold_ns.len(),
+            st.held_packets(),
             st.packets_out + st.acks_coalesced - st.bypassed_total(),
             "every held packet's hold time is in the histogram"
         );

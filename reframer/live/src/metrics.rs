@@ -110,7 +110,7 @@ impl Family {
     }
 
     fn add_hold_histogram(&mut self, labels: &[(&str, &str)], s: &Stats) {
-        let h = &s.hold_ns;
+        let h = &s.hold_ns();
         let count = h.len();
         let mut buckets = Vec::with_capacity(HOLD_BUCKETS_S.len());
         for &le in &HOLD_BUCKETS_S {

@@ -1,5 +1,9 @@
-//! The only place in this crate that needs `unsafe`: CPU hints with no memory effects.
+//! The only place in this crate that needs `unsafe`: CPU hints with no memory effects, zero-page
+//! tables and the TX queue's ring ([`Fifo`]).
 #![allow(unsafe_code)]
+
+mod fifo;
+pub(crate) use fifo::Fifo;
 
 /// Asks the CPU to start loading the cache line at `p` (a hint: it never dereferences `p`
 /// and cannot fault). Public so that an NF behind the burst API can prefetch its own state
