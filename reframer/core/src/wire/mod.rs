@@ -136,6 +136,71 @@ pub fn parse_snapped(frame: &[u8]) -> Parsed {
 
 #[inline]
 fn parse_with(frame: &[u8], snapped: bool) -> Parsed {
+    match plain_ipv4(frame) {
+        Some(p) => p,
+        None => parse_general(frame, snapped),
+    }
+}
+
+/// The common frame in one pass: untagged Ethernet, IPv4 without options, not a fragment,
+/// TCP or UDP, the whole datagram present and its headers consistent. One bounds check and
+/// a few compares at fixed offsets, where the general parser's layer-by-layer checks cost
+/// ~100 instructions (callgrind). `None` for anything else, which [`parse_general`] then
+/// classifies; where this answers, its answer is the general parser's, snapped or not
+/// (tested on the fuzz corpus and mutations of every header byte).
+#[inline(always)]
+fn plain_ipv4(frame: &[u8]) -> Option<Parsed> {
+    const L4: usize = 34;
+    let h: &[u8; L4 + 8] = frame.get(..L4 + 8)?.try_into().ok()?;
+    let frag = u16::from_be_bytes([h[20], h[21]]);
+    let proto = h[23];
+    if h[12..15] != [0x08, 0x00, 0x45] || frag & 0x3FFF != 0 {
+        return None;
+    }
+    let end = 14 + usize::from(u16::from_be_bytes([h[16], h[17]]));
+    if end > frame.len() {
+        return None;
+    }
+    let (hdr_len, flags) = match proto {
+        PROTO_TCP => {
+            // The header's fixed part inside the datagram, a data offset of at least 20
+            // bytes, and the whole header present.
+            let (&doff, &flags) = (frame.get(L4 + 12)?, frame.get(L4 + 13)?);
+            let doff = usize::from(doff >> 4) * 4;
+            if L4 + 20 > end || doff < 20 || L4 + doff > end {
+                return None;
+            }
+            (doff, flags)
+        }
+        PROTO_UDP => {
+            let ulen = usize::from(u16::from_be_bytes([h[38], h[39]]));
+            if L4 + 8 > end || ulen < 8 || L4 + ulen > end {
+                return None;
+            }
+            (8, 0)
+        }
+        _ => return None,
+    };
+    let src = [h[26], h[27], h[28], h[29]];
+    let dst = [h[30], h[31], h[32], h[33]];
+    let (sport, dport) = (
+        u16::from_be_bytes([h[34], h[35]]),
+        u16::from_be_bytes([h[36], h[37]]),
+    );
+    Some(Parsed::Flow(FlowInfo {
+        key: FlowKey::v4(src, dst, sport, dport, proto),
+        l3_off: 14,
+        l4_off: L4 as u16,
+        // `end` is at most 14 + 65,535 and the headers end inside it.
+        payload_len: (end - L4 - hdr_len) as u16,
+        tcp_flags: flags,
+    }))
+}
+
+/// The parser for every frame: Ethernet with VLAN tags, IPv4 (options, fragments, frames cut
+/// short), IPv6 with its extension headers, TCP and UDP.
+#[inline]
+fn parse_general(frame: &[u8], snapped: bool) -> Parsed {
     let Some((ethertype, l3_off)) = ethernet::payload(frame) else {
         return Parsed::bypass(BypassReason::Truncated);
     };

@@ -262,3 +262,74 @@ proptest::proptest! {
         }
     }
 }
+
+/// Wherever the one-pass IPv4 parser answers, it gives the general parser's answer, snapped
+/// or not: on the committed fuzz corpus, on plain TCP and UDP frames, on every truncation of
+/// each, and on each of them with any one header byte (Ethernet type to the TCP flags) set
+/// to a few telling values. It must also answer for the plain frames themselves.
+#[test]
+fn plain_ipv4_agrees_with_the_general_parser() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/parse");
+    let mut frames: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .expect("committed corpus exists")
+        .map(|e| std::fs::read(e.expect("corpus entry").path()).expect("readable"))
+        .collect();
+    let mut plain = vec![
+        FrameSpec::udp(v4(1), v4(2), 1000, 53, 0).build(),
+        FrameSpec::udp(v4(1), v4(2), 1000, 53, 30).build(),
+        FrameSpec::tcp(v4(3), v4(4), 5, 80, 1, 2, tcp_flags::ACK, b"").build(),
+        FrameSpec::tcp(v4(3), v4(4), 5, 80, 1, 2, tcp_flags::SYN, b"payload").build(),
+    ];
+    // TCP with 12 bytes of options (data offset 8).
+    let mut opts = FrameSpec::tcp(v4(5), v4(6), 7, 8, 1, 2, tcp_flags::ACK, b"").build();
+    opts[46] = 0x80;
+    opts[16..18].copy_from_slice(&52u16.to_be_bytes());
+    opts.extend_from_slice(&[1; 12]);
+    plain.push(opts);
+    for f in &plain {
+        assert_eq!(
+            plain_ipv4(f),
+            Some(parse_general(f, false)),
+            "plain frame answered"
+        );
+    }
+    frames.extend(plain);
+    let mut checked = 0;
+    let mut check = |f: &[u8]| {
+        if let Some(p) = plain_ipv4(f) {
+            assert_eq!(p, parse_general(f, false), "{f:02x?}");
+            assert_eq!(p, parse_general(f, true), "{f:02x?}");
+            checked += 1;
+        }
+    };
+    for f in &frames {
+        for cut in 0..=f.len() {
+            check(&f[..cut]);
+        }
+        for at in 12..f.len().min(48) {
+            for v in [
+                0,
+                1,
+                0x0F,
+                0x10,
+                0x20,
+                0x40,
+                0x45,
+                0x46,
+                0x50,
+                0x80,
+                0xFF,
+                f[at] ^ 1,
+            ] {
+                let mut g = f.clone();
+                g[at] = v;
+                check(&g);
+                // The same with the frame one byte short or long.
+                check(&g[..g.len() - 1]);
+                g.push(0);
+                check(&g);
+            }
+        }
+    }
+    assert!(checked > 1_000, "the fast path answered {checked} times");
+}
