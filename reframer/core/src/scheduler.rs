@@ -339,13 +339,19 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.release_all(now, FlushReason::Shutdown);
     }
 
-    #[inline]
+    /// [`wire::parse`] (or `parse_snapped`), with its one-pass path for the common frame
+    /// inlined into the packet loop and the layered parser out of line.
+    #[inline(always)]
     fn classify(&self, frame: &[u8]) -> Parsed {
-        if self.cfg.snapped_frames {
-            wire::parse_snapped(frame)
-        } else {
-            wire::parse(frame)
+        match wire::plain_ipv4(frame) {
+            Some(p) => p,
+            None => self.classify_general(frame),
         }
+    }
+
+    #[inline(never)]
+    fn classify_general(&self, frame: &[u8]) -> Parsed {
+        wire::parse_general(frame, self.cfg.snapped_frames)
     }
 
     /// Releases the windows due at `now`, so they leave before anything that arrives then.

@@ -149,7 +149,7 @@ fn parse_with(frame: &[u8], snapped: bool) -> Parsed {
 /// classifies; where this answers, its answer is the general parser's, snapped or not
 /// (tested on the fuzz corpus and mutations of every header byte).
 #[inline(always)]
-fn plain_ipv4(frame: &[u8]) -> Option<Parsed> {
+pub(crate) fn plain_ipv4(frame: &[u8]) -> Option<Parsed> {
     const L4: usize = 34;
     let h: &[u8; L4 + 8] = frame.get(..L4 + 8)?.try_into().ok()?;
     let frag = u16::from_be_bytes([h[20], h[21]]);
@@ -200,7 +200,7 @@ fn plain_ipv4(frame: &[u8]) -> Option<Parsed> {
 /// The parser for every frame: Ethernet with VLAN tags, IPv4 (options, fragments, frames cut
 /// short), IPv6 with its extension headers, TCP and UDP.
 #[inline]
-fn parse_general(frame: &[u8], snapped: bool) -> Parsed {
+pub(crate) fn parse_general(frame: &[u8], snapped: bool) -> Parsed {
     let Some((ethertype, l3_off)) = ethernet::payload(frame) else {
         return Parsed::bypass(BypassReason::Truncated);
     };
