@@ -73,6 +73,18 @@ impl FlowInfo {
 /// classify as a flow the answer means nothing, but it is never a panic.
 #[inline]
 pub fn reread_key(frame: &[u8]) -> Option<FlowKey> {
+    // The common frame (untagged IPv4 without options) at fixed offsets, as `plain_ipv4`.
+    if let Some(h) = frame.get(..38) {
+        if h[12..15] == [0x08, 0x00, 0x45] {
+            return Some(FlowKey::v4(
+                [h[26], h[27], h[28], h[29]],
+                [h[30], h[31], h[32], h[33]],
+                u16::from_be_bytes([h[34], h[35]]),
+                u16::from_be_bytes([h[36], h[37]]),
+                h[23],
+            ));
+        }
+    }
     let (ethertype, l3) = ethernet::payload(frame)?;
     let ports = |l4: usize| Some((be16(frame, l4)?, be16(frame, l4 + 2)?));
     match ethertype {
