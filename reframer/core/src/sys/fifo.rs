@@ -54,15 +54,22 @@ impl<T> Fifo<T> {
         let cap = self.buf.len();
         let first = n.min(cap - self.head);
         // SAFETY: the `n` values at `head ..` (wrapping at `cap`: `first` before the wrap,
-        // `n - first` from slot 0) are initialised (`n <= len`); `reserve` made room for `n`
+        // `n - first` from slot 0; for `n == 1`, the one at `head`) are initialised (`n <= len`); `reserve` made room for `n`
         // more in `out`, so both copies write inside its allocation, past its initialised
         // part, and cannot overlap our buffer. The values are moved, not duplicated: `head`
         // and `len` below mark their slots uninitialised before anything can read them again.
         unsafe {
             let dst = out.as_mut_ptr().add(out.len());
             let src = self.buf.as_ptr().cast::<T>();
-            ptr::copy_nonoverlapping(src.add(self.head), dst, first);
-            ptr::copy_nonoverlapping(src, dst.add(first), n - first);
+            if n == 1 {
+                // A burst of one (the most common): a move, not a `memcpy` call.
+                dst.write(src.add(self.head).read());
+            } else {
+                ptr::copy_nonoverlapping(src.add(self.head), dst, first);
+                if n > first {
+                    ptr::copy_nonoverlapping(src, dst.add(first), n - first);
+                }
+            }
             out.set_len(out.len() + n);
         }
         self.len -= n;
