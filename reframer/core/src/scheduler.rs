@@ -130,7 +130,7 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         FlowTable::bytes_for(cfg.flow_table_capacity, cfg.priority == Priority::First)
             + WindowRing::bytes_for(cfg.max_buffered_packets)
             + PacketSlab::<P>::bytes_for(cfg.max_buffered_packets)
-            + Self::out_capacity(cfg).next_power_of_two() as u64 * size_of::<P>() as u64
+            + Fifo::<P>::bytes_for(Self::out_capacity(cfg))
             + (cfg.max_burst as u64 + 1) * size_of::<P>() as u64
             + BURSTS_RESERVED as u64 * size_of::<BurstHint>() as u64
     }
@@ -339,19 +339,10 @@ impl<P: AsRef<[u8]> + AsMut<[u8]>> Scheduler<P> {
         self.release_all(now, FlushReason::Shutdown);
     }
 
-    /// [`wire::parse`] (or `parse_snapped`), with its one-pass path for the common frame
-    /// inlined into the packet loop and the layered parser out of line.
+    /// [`wire::parse`] (or `parse_snapped`).
     #[inline(always)]
     fn classify(&self, frame: &[u8]) -> Parsed {
-        match wire::plain_ipv4(frame) {
-            Some(p) => p,
-            None => self.classify_general(frame),
-        }
-    }
-
-    #[inline(never)]
-    fn classify_general(&self, frame: &[u8]) -> Parsed {
-        wire::parse_general(frame, self.cfg.snapped_frames)
+        wire::parse_with(frame, self.cfg.snapped_frames)
     }
 
     /// Releases the windows due at `now`, so they leave before anything that arrives then.

@@ -17,10 +17,19 @@ impl<T> Fifo<T> {
     /// An empty FIFO with room for at least `cap` values.
     pub(crate) fn with_capacity(cap: usize) -> Self {
         Self {
-            buf: Box::new_uninit_slice(cap.max(1).next_power_of_two()),
+            buf: Box::new_uninit_slice(Self::slots_for(cap)),
             head: 0,
             len: 0,
         }
+    }
+
+    fn slots_for(cap: usize) -> usize {
+        cap.max(1).next_power_of_two()
+    }
+
+    /// Bytes [`Self::with_capacity`] allocates for `cap`.
+    pub(crate) fn bytes_for(cap: usize) -> u64 {
+        (Self::slots_for(cap) * size_of::<T>()) as u64
     }
 
     /// Slots allocated (a power of two).
@@ -54,9 +63,9 @@ impl<T> Fifo<T> {
         let cap = self.buf.len();
         let first = n.min(cap - self.head);
         // SAFETY: the `n` values at `head ..` (wrapping at `cap`: `first` before the wrap,
-        // `n - first` from slot 0; for `n == 1`, the one at `head`) are initialised (`n <= len`); `reserve` made room for `n`
-        // more in `out`, so both copies write inside its allocation, past its initialised
-        // part, and cannot overlap our buffer. The values are moved, not duplicated: `head`
+        // `n - first` from slot 0; for `n == 1`, the one at `head`) are initialised
+        // (`n <= len`); `reserve` made room for `n` more in `out`, so the copies write inside
+        // its allocation, past its initialised part, and cannot overlap our buffer. The values are moved, not duplicated: `head`
         // and `len` below mark their slots uninitialised before anything can read them again.
         unsafe {
             let dst = out.as_mut_ptr().add(out.len());
@@ -116,9 +125,10 @@ mod tests {
     use super::Fifo;
     use crate::rng::SplitMix64;
 
-    /// Random pushes and bulk moves (across the wrap, through growth, to non-empty
-    /// vectors) agree with a `VecDeque`; values are owned once (`String`s: a double drop or
-    /// a leak shows under Miri and in the counts).
+    /// Random pushes and bulk moves (across the wrap, through growth, one value or many, to
+    /// non-empty vectors) agree with a `VecDeque`: every value comes out once, in order
+    /// (`String`s, so a duplicated or lost value would also be a double free or a leak
+    /// under Miri).
     #[test]
     fn agrees_with_a_vecdeque() {
         let mut rng = SplitMix64(3);

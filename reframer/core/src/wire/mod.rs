@@ -74,15 +74,9 @@ impl FlowInfo {
 #[inline]
 pub fn reread_key(frame: &[u8]) -> Option<FlowKey> {
     // The common frame (untagged IPv4 without options) at fixed offsets, as `plain_ipv4`.
-    if let Some(h) = frame.get(..38) {
-        if h[12..15] == [0x08, 0x00, 0x45] {
-            return Some(FlowKey::v4(
-                [h[26], h[27], h[28], h[29]],
-                [h[30], h[31], h[32], h[33]],
-                u16::from_be_bytes([h[34], h[35]]),
-                u16::from_be_bytes([h[36], h[37]]),
-                h[23],
-            ));
+    if let Some(h) = frame.get(..PLAIN_KEY_END) {
+        if h[12..15] == PLAIN_IPV4 {
+            return Some(plain_ipv4_key(h));
         }
     }
     let (ethertype, l3) = ethernet::payload(frame)?;
@@ -146,12 +140,32 @@ pub fn parse_snapped(frame: &[u8]) -> Parsed {
     parse_with(frame, true)
 }
 
-#[inline]
-fn parse_with(frame: &[u8], snapped: bool) -> Parsed {
+/// The one-pass path for the common frame, inlined; anything else to the layered parser,
+/// out of line (the scheduler's packet loop calls this).
+#[inline(always)]
+pub(crate) fn parse_with(frame: &[u8], snapped: bool) -> Parsed {
     match plain_ipv4(frame) {
         Some(p) => p,
         None => parse_general(frame, snapped),
     }
+}
+
+/// Ethernet type IPv4, then version 4 with a 20-byte header: the common frame's bytes 12..15.
+const PLAIN_IPV4: [u8; 3] = [0x08, 0x00, 0x45];
+/// Where the common frame's 5-tuple ends (the destination port).
+const PLAIN_KEY_END: usize = 38;
+
+/// The 5-tuple of a frame starting with [`PLAIN_IPV4`], at its fixed offsets (`h` holds at
+/// least [`PLAIN_KEY_END`] bytes).
+#[inline(always)]
+fn plain_ipv4_key(h: &[u8]) -> FlowKey {
+    FlowKey::v4(
+        [h[26], h[27], h[28], h[29]],
+        [h[30], h[31], h[32], h[33]],
+        u16::from_be_bytes([h[34], h[35]]),
+        u16::from_be_bytes([h[36], h[37]]),
+        h[23],
+    )
 }
 
 /// The common frame in one pass: untagged Ethernet, IPv4 without options, not a fragment,
@@ -161,12 +175,12 @@ fn parse_with(frame: &[u8], snapped: bool) -> Parsed {
 /// classifies; where this answers, its answer is the general parser's, snapped or not
 /// (tested on the fuzz corpus and mutations of every header byte).
 #[inline(always)]
-pub(crate) fn plain_ipv4(frame: &[u8]) -> Option<Parsed> {
+fn plain_ipv4(frame: &[u8]) -> Option<Parsed> {
     const L4: usize = 34;
     let h: &[u8; L4 + 8] = frame.get(..L4 + 8)?.try_into().ok()?;
     let frag = u16::from_be_bytes([h[20], h[21]]);
     let proto = h[23];
-    if h[12..15] != [0x08, 0x00, 0x45] || frag & 0x3FFF != 0 {
+    if h[12..15] != PLAIN_IPV4 || frag & 0x3FFF != 0 {
         return None;
     }
     let end = 14 + usize::from(u16::from_be_bytes([h[16], h[17]]));
@@ -193,14 +207,8 @@ pub(crate) fn plain_ipv4(frame: &[u8]) -> Option<Parsed> {
         }
         _ => return None,
     };
-    let src = [h[26], h[27], h[28], h[29]];
-    let dst = [h[30], h[31], h[32], h[33]];
-    let (sport, dport) = (
-        u16::from_be_bytes([h[34], h[35]]),
-        u16::from_be_bytes([h[36], h[37]]),
-    );
     Some(Parsed::Flow(FlowInfo {
-        key: FlowKey::v4(src, dst, sport, dport, proto),
+        key: plain_ipv4_key(h),
         l3_off: 14,
         l4_off: L4 as u16,
         // `end` is at most 14 + 65,535 and the headers end inside it.
@@ -211,8 +219,8 @@ pub(crate) fn plain_ipv4(frame: &[u8]) -> Option<Parsed> {
 
 /// The parser for every frame: Ethernet with VLAN tags, IPv4 (options, fragments, frames cut
 /// short), IPv6 with its extension headers, TCP and UDP.
-#[inline]
-pub(crate) fn parse_general(frame: &[u8], snapped: bool) -> Parsed {
+#[inline(never)]
+fn parse_general(frame: &[u8], snapped: bool) -> Parsed {
     let Some((ethertype, l3_off)) = ethernet::payload(frame) else {
         return Parsed::bypass(BypassReason::Truncated);
     };
