@@ -4,7 +4,7 @@
 
 use crate::trace::{Frame, Packet, Trace};
 use anyhow::{anyhow, Result};
-use reframer_core::{BurstInfo, Config, Priority, Scheduler, Stats};
+use reframer_core::{BurstHint, Config, Priority, Scheduler, Stats};
 use std::convert::Infallible;
 
 /// The settings of the paper's experiments (reference §1.12): MAX_BURST 128, PRIO DELAY, first
@@ -107,30 +107,46 @@ where
     })
 }
 
-/// [`run_batched`] with the output taken a burst at a time through the scheduler's burst
-/// API: `sink(packets, info, next_hash, release_ns)` gets one flow's consecutive packets with
-/// its key and hash, so an NF can do its per-flow work once per burst, and the next burst's
-/// flow hash (if one is waiting), so it can prefetch that flow's state meanwhile. Same packets, same order.
-pub fn run_batched_bursts<P, I, F>(
+/// [`run_batched`] with the output taken as bursts through the scheduler's burst API
+/// ([`Scheduler::pop_bursts`], a TX batch of whole bursts at a time):
+/// `sink(s, packets, hint, next_hash, release_ns)` gets one flow's consecutive packets with
+/// its hash (and `s`, for [`Scheduler::burst_key`] where the NF needs the key), so an NF can
+/// do its per-flow work once per burst, and the next burst's flow hash (if one is waiting),
+/// so it can prefetch that flow's state meanwhile. Then `recycle` gets every packet of the
+/// batch. Same packets, same order.
+pub fn run_batched_bursts<P, I, F, R>(
     s: &mut Scheduler<P>,
     trace: &Trace,
     frames: I,
     batch: usize,
     mut sink: F,
+    mut recycle: R,
 ) -> RunCounts
 where
     P: Packet,
     I: IntoIterator<Item = P>,
-    F: FnMut(&mut Vec<P>, BurstInfo, Option<u32>, u64),
+    F: FnMut(&Scheduler<P>, &mut [P], &BurstHint, Option<u32>, u64),
+    R: FnMut(P),
 {
     let mut out: Vec<P> = Vec::with_capacity(256);
+    let mut hints: Vec<BurstHint> = Vec::with_capacity(64);
     run_batched_with(s, trace, frames, batch, |s, at, c| {
-        while let Some(info) = s.pop_burst(&mut out) {
+        while s.pop_bursts(&mut out, &mut hints) > 0 {
             c.released += out.len() as u64;
-            // The next burst's flow hash, for prefetching its state (`peek_bursts`).
-            let next = s.peek_bursts().next().map(|h| h.hash);
-            sink(&mut out, info, next, at);
-            out.clear();
+            let mut start = 0;
+            for (i, h) in hints.iter().enumerate() {
+                let end = start + h.len as usize;
+                // The next burst's flow hash, for prefetching its state (`peek_bursts` past
+                // this batch).
+                let next = match hints.get(i + 1) {
+                    Some(n) => Some(n.hash),
+                    None => s.peek_bursts().next().map(|n| n.hash),
+                };
+                sink(s, &mut out[start..end], h, next, at);
+                start = end;
+            }
+            hints.clear();
+            out.drain(..).for_each(&mut recycle);
         }
         while s.pop_discarded().is_some() {
             c.discarded += 1;

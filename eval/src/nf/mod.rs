@@ -99,6 +99,12 @@ impl Chain {
         }
     }
 
+    /// Whether the chain tracks flows (a connection tracker), the one NF that uses a burst's
+    /// 5-tuple as handed out ([`reframer_core::Scheduler::burst_key`]); the others parse it.
+    pub fn tracks_flows(&self) -> bool {
+        self.ct.is_some()
+    }
+
     /// Starts loading the per-flow state of a flow of Reframer hash `hash` (a burst's
     /// [`reframer_core::BurstHint::hash`]) ahead of its burst.
     #[inline]

@@ -251,55 +251,104 @@ proptest! {
     }
 }
 
+/// How a test takes the scheduler's output.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// `pop_tx_batch`.
+    Packets,
+    /// `pop_burst`, one burst at a time.
+    Burst,
+    /// `pop_bursts`, a TX batch of whole bursts at a time.
+    Bursts,
+}
+
+/// Checks one handed-out burst: its packets are all of the flow `key` names (hashed as
+/// `hash`), or it is one unkeyed packet.
+fn check_burst(burst: &[Vec<u8>], key: Option<reframer_core::wire::FlowKey>, hash: u32) {
+    for f in burst {
+        let k = match reframer_core::wire::parse(f) {
+            reframer_core::wire::Parsed::Flow(i) => Some(i.key),
+            reframer_core::wire::Parsed::Bypass { key, .. } => key,
+        };
+        match key {
+            Some(key) => {
+                assert_eq!(k, Some(key), "a burst holds one flow");
+                assert_eq!(hash, key.hash64() as u32);
+            }
+            None => assert_eq!(burst.len(), 1, "unkeyed packets are bursts of one"),
+        }
+    }
+}
+
 /// Drives one scheduler through `ops`. `batched`: a batch op goes through `push_batch` (else
-/// one `push` per packet); `bursts`: output is taken with `pop_burst` (else `pop_tx_batch`),
-/// checking that each burst names the flow of every packet in it. Returns `(id, time)` of
-/// every packet handed out (and every coalesced ACK, marked by `u64::MAX`), in order.
-fn run_variant(cfg: &Config, ops: &[Op], batched: bool, bursts: bool) -> Vec<(u32, u64)> {
+/// one `push` per packet); `output`: how the output is taken, checking that each burst names
+/// the flow of every packet in it. Returns `(id, time)` of every packet handed out (and every
+/// coalesced ACK, marked by `u64::MAX`), in order.
+fn run_variant(cfg: &Config, ops: &[Op], batched: bool, output: Output) -> Vec<(u32, u64)> {
     let mut s: Scheduler<Vec<u8>> = Scheduler::new(cfg.clone()).unwrap();
     let mut out = Vec::new();
     let mut now = 0u64;
     let mut next_id = 0u32;
+    let max_tx = cfg.max_tx_burst;
     let drain = |s: &mut Scheduler<Vec<u8>>, now: u64, out: &mut Vec<(u32, u64)>| {
         let mut b = Vec::new();
-        if bursts {
-            loop {
-                let peeked = s.peek_bursts().next().copied();
-                let Some(info) = s.pop_burst(&mut b) else {
-                    break;
-                };
-                let peeked = peeked.expect("peek shows the next burst");
-                assert_eq!(
-                    (peeked.hash, peeked.len, peeked.keyed),
-                    (info.hash, info.len, info.key.is_some()),
-                    "peek shows the next burst"
-                );
-                assert_eq!(b.len(), info.len as usize);
-                for f in &b {
-                    let key = match reframer_core::wire::parse(f) {
-                        reframer_core::wire::Parsed::Flow(i) => Some(i.key),
-                        reframer_core::wire::Parsed::Bypass { key, .. } => key,
+        match output {
+            Output::Burst => {
+                loop {
+                    let peeked = s.peek_bursts().next().copied();
+                    let Some(info) = s.pop_burst(&mut b) else {
+                        break;
                     };
-                    match info.key {
-                        Some(k) => {
-                            assert_eq!(key, Some(k), "a burst holds one flow");
-                            assert_eq!(info.hash, k.hash64() as u32);
-                        }
-                        None => assert_eq!(info.len, 1, "unkeyed packets are bursts of one"),
-                    }
+                    let peeked = peeked.expect("peek shows the next burst");
+                    assert_eq!(
+                        (peeked.hash, peeked.len, peeked.keyed),
+                        (info.hash, info.len, info.key.is_some()),
+                        "peek shows the next burst"
+                    );
+                    assert_eq!(b.len(), info.len as usize);
+                    check_burst(&b, info.key, info.hash);
+                    out.extend(b.drain(..).map(|f| (id_of(&f), now)));
                 }
-                out.extend(b.drain(..).map(|f| (id_of(&f), now)));
+                assert_eq!(s.tx_pending(), 0);
             }
-            assert_eq!(s.tx_pending(), 0);
-        } else {
-            while s.pop_tx_batch(&mut b) > 0 {
-                out.extend(b.drain(..).map(|f| (id_of(&f), now)));
+            Output::Bursts => {
+                let mut hints = Vec::new();
+                loop {
+                    let peeked: Vec<_> = s.peek_bursts().copied().collect();
+                    let k = s.pop_bursts(&mut b, &mut hints);
+                    if k == 0 {
+                        assert_eq!(s.tx_pending(), 0, "no burst left, no packet left");
+                        break;
+                    }
+                    assert_eq!(hints.len(), k);
+                    assert_eq!(&hints[..], &peeked[..k], "peek shows the next bursts");
+                    assert!(
+                        k == 1 || b.len() <= max_tx,
+                        "a batch of several bursts fits"
+                    );
+                    let mut at = 0;
+                    for h in &hints {
+                        let burst = &b[at..at + h.len as usize];
+                        let key = s.burst_key(h, &burst[0]);
+                        assert_eq!(key.is_some(), h.keyed);
+                        check_burst(burst, key, h.hash);
+                        at += h.len as usize;
+                    }
+                    assert_eq!(at, b.len(), "the bursts' lengths add up to the packets");
+                    hints.clear();
+                    out.extend(b.drain(..).map(|f| (id_of(&f), now)));
+                }
             }
-            assert_eq!(
-                s.peek_bursts().count(),
-                0,
-                "burst list drained with the packets"
-            );
+            Output::Packets => {
+                while s.pop_tx_batch(&mut b) > 0 {
+                    out.extend(b.drain(..).map(|f| (id_of(&f), now)));
+                }
+                assert_eq!(
+                    s.peek_bursts().count(),
+                    0,
+                    "burst list drained with the packets"
+                );
+            }
         }
         while let Some(f) = s.pop_discarded() {
             out.push((id_of(&f), u64::MAX));
@@ -345,14 +394,16 @@ fn run_variant(cfg: &Config, ops: &[Op], batched: bool, bursts: bool) -> Vec<(u3
 proptest! {
     #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
 
-    /// `push`, `push_batch` and the burst API release exactly the same packets, in the same
-    /// order, at the same times.
+    /// `push`, `push_batch` and the burst API (one burst or a batch of bursts at a time)
+    /// release exactly the same packets, in the same order, at the same times.
     #[test]
     fn push_push_batch_and_bursts_agree(cfg in config(), ops in prop::collection::vec(op(), 1..200)) {
-        let one_by_one = run_variant(&cfg, &ops, false, false);
-        let batched = run_variant(&cfg, &ops, true, false);
-        let by_burst = run_variant(&cfg, &ops, true, true);
+        let one_by_one = run_variant(&cfg, &ops, false, Output::Packets);
+        let batched = run_variant(&cfg, &ops, true, Output::Packets);
+        let by_burst = run_variant(&cfg, &ops, true, Output::Burst);
+        let by_bursts = run_variant(&cfg, &ops, false, Output::Bursts);
         prop_assert_eq!(&one_by_one, &batched);
         prop_assert_eq!(&batched, &by_burst);
+        prop_assert_eq!(&batched, &by_bursts);
     }
 }

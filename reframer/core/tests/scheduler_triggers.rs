@@ -429,8 +429,9 @@ fn bad_settings_are_refused_with_their_name() {
     assert!(e.to_string().contains("max_flows"), "{e}");
 }
 
-/// `pop_burst` names each burst's flow by reading its first packet's key again (VLAN-tagged
-/// IPv4, IPv6, TCP), with ACK coalescing and without: the key the parser gives.
+/// `pop_burst` and `burst_key` (after `pop_bursts`) name each burst's flow by reading its
+/// first packet's key again (VLAN-tagged IPv4, IPv6, TCP), with ACK coalescing and without:
+/// the key the parser gives.
 #[test]
 fn pop_burst_names_the_flow_of_every_kind_of_frame() {
     let v6 = |a| IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, a));
@@ -442,7 +443,13 @@ fn pop_burst_names_the_flow_of_every_kind_of_frame() {
         FrameSpec::udp(v6(1), v6(2), 60, 70, 8).build(),
         FrameSpec::tcp(v4(3), v4(4), 80, 90, 1, 1, tcp_flags::ACK, b"ab").build(),
     ];
-    for coalescing in [false, true] {
+    let key_of = |f: &[u8]| {
+        let reframer_core::wire::Parsed::Flow(want) = reframer_core::wire::parse(f) else {
+            panic!("a flow frame");
+        };
+        want.key
+    };
+    for (coalescing, batch) in [(false, false), (true, false), (false, true), (true, true)] {
         let mut s = sched(Config {
             first_packet_bypass: false,
             tcp_ack_coalescing: coalescing,
@@ -454,14 +461,21 @@ fn pop_burst_names_the_flow_of_every_kind_of_frame() {
         }
         s.poll(100 * US);
         let mut out = Vec::new();
-        for f in &frames {
-            let info = s.pop_burst(&mut out).expect("one burst per flow");
-            let reframer_core::wire::Parsed::Flow(want) = reframer_core::wire::parse(f) else {
-                panic!("a flow frame");
-            };
-            assert_eq!(info.key, Some(want.key));
-            assert_eq!(info.len, 2);
+        if batch {
+            let mut hints = Vec::new();
+            assert_eq!(s.pop_bursts(&mut out, &mut hints), frames.len());
+            for (i, (f, h)) in frames.iter().zip(&hints).enumerate() {
+                assert_eq!(s.burst_key(h, &out[2 * i]), Some(key_of(f)));
+                assert_eq!(h.len, 2);
+            }
+            assert_eq!(s.pop_bursts(&mut out, &mut hints), 0);
+        } else {
+            for f in &frames {
+                let info = s.pop_burst(&mut out).expect("one burst per flow");
+                assert_eq!(info.key, Some(key_of(f)));
+                assert_eq!(info.len, 2);
+            }
+            assert!(s.pop_burst(&mut out).is_none());
         }
-        assert!(s.pop_burst(&mut out).is_none());
     }
 }
