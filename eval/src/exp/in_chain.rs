@@ -439,21 +439,16 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    /// The chain alone in arrival order, per packet and burst-aware.
-    fn baselines(&self, t: &mut Table, rep: u32, kind: Kind, prog: &mut Progress) {
-        let v = |name: &str| format!("{}{name}", kind.prefix());
+    /// The chain alone in arrival order, per packet and burst-aware, recorded at T = `d`
+    /// (0: the chain's own figures; a T of the sweep: next to that T's variants).
+    fn baselines(&self, t: &mut Table, rep: u32, kind: Kind, d: u64, prog: &mut Progress) {
+        let k = |name: &str| [p(self.segs), p(d), format!("{}{name}", kind.prefix())];
         let tm = baseline(kind, self.frames, self.cap);
-        push_timing(t, rep, &[p(self.segs), p(0), v("baseline")], tm, self.n);
-        prog.step("baseline");
+        push_timing(t, rep, &k("baseline"), tm, self.n);
+        prog.step(&format!("T={d} baseline"));
         let tm = baseline_burst(kind, self.frames, self.cap);
-        push_timing(
-            t,
-            rep,
-            &[p(self.segs), p(0), v("baseline_burst")],
-            tm,
-            self.n,
-        );
-        prog.step("baseline, burst-aware chain");
+        push_timing(t, rep, &k("baseline_burst"), tm, self.n);
+        prog.step(&format!("T={d} baseline, burst-aware chain"));
     }
 
     /// The variants of `kind` behind Reframer at T = `d` µs.
@@ -471,12 +466,10 @@ impl Bench<'_> {
         let k = |name: &str| [p(self.segs), p(d), v(name)];
         let (order, lens) = &self.orders[&d];
         if depth == Depth::Full {
-            // The baselines again, next to what they are compared with: the machine's speed
-            // drifts over a pass (5-10% on a shared VM), and gains are taken per repetition
-            // against the baseline of the same T ([`gains`]).
-            let tm = baseline(kind, frames, cap);
-            push_timing(t, rep, &k("baseline"), tm, n);
-            prog.step(&format!("T={d} baseline"));
+            // The baselines again, next to what they are compared with: a shared VM's speed
+            // moves by tens of percent over a pass, and gains are taken per repetition
+            // against the baselines of the same T ([`gains`]).
+            self.baselines(t, rep, kind, d, prog);
         }
         let tm = fused(kind, trace, frames, cap, d)?;
         push_timing(t, rep, &k("fused"), tm, n);
@@ -499,11 +492,6 @@ impl Bench<'_> {
             let tm = baseline(kind, &reordered, cap);
             push_timing(t, rep, &k("chain_reordered"), tm, n);
             prog.step(&format!("T={d} chain reordered"));
-        }
-        if depth == Depth::Full {
-            let tm = baseline_burst(kind, frames, cap);
-            push_timing(t, rep, &k("baseline_burst"), tm, n);
-            prog.step(&format!("T={d} baseline, burst-aware chain"));
         }
         let tm = fused_burst(kind, trace, frames, cap, d, false)?;
         push_timing(t, rep, &k("fused_burst"), tm, n);
@@ -641,14 +629,14 @@ pub fn run(ctx: &Ctx) -> Result<Value> {
     t.push(0, &base_k, "offered_gbps", trace.gbps(), "Gbps");
     for rep in 0..ctx.reps {
         for &kind in &kinds {
-            bench.baselines(&mut t, rep, kind, &mut prog);
+            bench.baselines(&mut t, rep, kind, 0, &mut prog);
             for &d in &delays {
                 bench.at_delay(&mut t, rep, kind, d, Depth::Full, &mut prog)?;
             }
         }
         for &rules in &ACL_SWEEP {
             let kind = Kind::Acl(rules);
-            bench.baselines(&mut t, rep, kind, &mut prog);
+            bench.baselines(&mut t, rep, kind, 0, &mut prog);
             bench.at_delay(&mut t, rep, kind, SWEEP_DELAY_US, Depth::Sweep, &mut prog)?;
         }
     }
